@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from .activations import ACTIVATIONS
 from .backend import get_xp
-from .network import Network, feed_forward
+from .network import Network
 
 Array = Any
 
