@@ -113,7 +113,7 @@ def gradcheck(
     analytic = to_numpy(gradient(net, X, Y).theta()).astype(np.float64)
 
     probe = net.copy()
-    relu_layers = [l for l in range(1, probe.L) if probe.S[l] == "relu"]
+    relu_layers = [l for l in range(1, probe.L + 1) if probe.S[l] == "relu"]  # incl. S_L
 
     def loss_and_pattern(theta: np.ndarray) -> tuple[float, bytes]:
         probe.set_theta(probe.xp.asarray(theta))

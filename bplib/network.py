@@ -70,8 +70,8 @@ def unpack(theta: Array, p: Sequence[int]) -> tuple[list, list]:
     p = check_widths(p)
     if getattr(theta, "ndim", None) != 1 or theta.shape[0] != dim_theta(p):
         raise ValueError(
-            f"theta: expected a 1-D vector of length dim(theta) = {dim_theta(p)} for p = {list(p)}, "
-            f"got shape {tuple(getattr(theta, 'shape', ()))}"
+            f"theta: expected a 1-D vector of length dim(theta) = {dim_theta(p)} "
+            f"for p = {list(p)}, got shape {tuple(getattr(theta, 'shape', ()))}"
         )
     W: list = [None]
     b: list = [None]

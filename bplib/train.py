@@ -51,7 +51,7 @@ def steepest_descent(
     callback: Callable[[int, Network, History], bool | None] | None = None,
     progress: bool = False,
 ) -> History:
-    """Train ``net`` in place for ``steps`` updates W_l <- W_l - lr dC/dW_l, b_l <- b_l - lr dC/db_l.
+    """Train ``net`` in place: ``steps`` updates W_l <- W_l - lr dC/dW_l, b_l <- b_l - lr dC/db_l.
 
     batch_size=None is full-batch steepest descent; an integer gives mini-batch SGD with rows
     drawn without replacement from a permutation renewed every epoch (seeded by ``seed``).
