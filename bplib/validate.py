@@ -25,7 +25,8 @@ def check_float_array(name: str, x: Any, ndim: tuple[int, ...], width: int | Non
             f"convert with {name}.astype(float)"
         )
     if x.ndim not in ndim:
-        shapes = " or ".join({1: "(p,) for one example", 2: "(n, p) for a batch"}[d] for d in ndim)
+        shapes = " or ".join({1: "(p,) for one example", 2: "(n, p) for a batch"}.get(d, f"{d}-D")
+                             for d in ndim)
         raise ValueError(f"{name}: expected shape {shapes}, got shape {tuple(x.shape)}")
     if width is not None and x.shape[-1] != width:
         raise ValueError(
@@ -62,7 +63,7 @@ def check_labels(name: str, y: Any, n: int | None, c: int) -> Array:
 
 def check_targets(name: str, y: Any, shape: tuple[int, ...], dtype: Any) -> Array:
     """Real-valued regression targets of exactly ``shape`` (no broadcasting)."""
-    y = check_float_array(name, y, ndim=(len(shape),))
+    y = check_float_array(name, y, ndim=(0, 1, 2, 3))
     if tuple(y.shape) != tuple(shape):
         raise ValueError(f"{name}: expected shape {tuple(shape)}, got shape {tuple(y.shape)}")
     return y.astype(dtype, copy=False)
