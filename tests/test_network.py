@@ -87,7 +87,8 @@ def net():
 
 def test_mismatched_layer_sizes():
     W1, W2 = np.ones((4, 3)), np.ones((2, 5))  # W2 should be (p_2, 4)
-    with pytest.raises(ValueError, match=r"W\[2\]: expected shape \(p_2, p_1\) = \(\*, 4\).*\(2, 5\)"):
+    msg = r"W\[2\]: expected shape \(p_2, p_1\) = \(\*, 4\).*\(2, 5\)"
+    with pytest.raises(ValueError, match=msg):
         Network.from_weights([W1, W2], [np.ones(4), np.ones(2)])
     with pytest.raises(ValueError, match=r"b\[1\]: expected shape \(4,\).*got \(3,\)"):
         Network.from_weights([W1, np.ones((2, 4))], [np.ones(3), np.ones(2)])
@@ -167,5 +168,6 @@ def test_bad_widths():
         dim_theta([3])
     with pytest.raises(ValueError, match=r"p\[1\]: expected a positive integer, got 0"):
         Network.init([3, 0, 2])
-    with pytest.raises(ValueError, match=r"theta: expected a 1-D vector of length dim\(theta\) = 9"):
+    msg = r"theta: expected a 1-D vector of length dim\(theta\) = 9"
+    with pytest.raises(ValueError, match=msg):
         unpack(np.ones(8), [2, 2, 1])
