@@ -1,0 +1,131 @@
+"""Notebook 08 (multi-logit classification): softmax, cross-entropy, delta_L = g - e_y.
+
+Lecture: the output layer is the softmax g_k = exp(z_k) / sum_j exp(z_j) of z = z_L and the
+loss is the cross-entropy C = -log g_y. With the Jacobian in the lecture's layout,
+[dS_L/dz_L]_{ij} = dg_j/dz_i = g_j (1{i = j} - g_i), and dC/dg = -e_y / g_y,
+
+    delta_L = (dS_L/dz_L)(dC/dg) = g - e_y.
+
+The reduced model fixes the logit of class 0 at 0 and has p_L = c - 1 outputs; it gives the
+same probabilities as a full model whose logits are shifted by -z_0 (softmax is unchanged
+by adding a constant to every logit).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..activations import softmax, softmax_naive
+from ..gradcheck import central_difference
+from ..losses import general_delta_L, get_output_loss, reduce_multilogit
+from ..network import Network
+
+Array = Any
+
+#: Logits of the bar widget before scaling and shifting (4 classes).
+BASE_LOGITS = np.array([1.0, 0.5, -0.25, 0.75])
+
+
+def softmax_both(z: Array) -> tuple[np.ndarray, np.ndarray]:
+    """(naive, stable) softmax of z: exp(z_k)/sum_j exp(z_j) as written, and with max z
+    subtracted first (log-sum-exp trick). Overflow warnings of the naive form are
+    silenced here: its nan/0 results are the point."""
+    z = np.asarray(z, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        naive = softmax_naive(z)
+    return naive, softmax(z)
+
+
+class DeltaForms(NamedTuple):
+    """delta_L = dC/dz_L for softmax + cross-entropy, three ways."""
+
+    closed: np.ndarray  # g - e_y
+    jacobian: np.ndarray  # (dS_L/dz_L)(dC/dg), lecture layout
+    numeric: np.ndarray  # central differences of C(z) = -log softmax(z)_y
+
+
+def delta_forms(z: Array, y: int, output: str = "softmax", h: float = 1e-6) -> DeltaForms:
+    """delta_L for one example three ways: the pair's closed form (g - e_y; for the reduced
+    model its entries 1..c-1), the Jacobian form (dS_L/dz_L)(dC/dg) of the lecture, and
+    central differences of the loss C(z_L) (float64)."""
+    pair = get_output_loss(output, "cross_entropy")
+    z = np.asarray(z, dtype=np.float64)
+
+    def loss(v: np.ndarray) -> float:
+        return float(pair.C(v, y))
+
+    return DeltaForms(pair.delta_L(z, y), general_delta_L(pair, z, y),
+                      central_difference(loss, z, h))
+
+
+def jacobian_numeric(output: str, z: Array, h: float = 1e-6) -> np.ndarray:
+    """Central-difference dS_L/dz_L in the lecture's layout: row i = dg/dz_i."""
+    pair = get_output_loss(output, "cross_entropy")
+    z = np.asarray(z, dtype=np.float64)
+    rows = []
+    for i in range(z.shape[0]):
+        e = np.zeros_like(z)
+        e[i] = h
+        rows.append((pair.S_L(z + e) - pair.S_L(z - e)) / (2 * h))
+    return np.array(rows)
+
+
+def reduced_network(net: Network) -> Network:
+    """The reduced multi-logit network (p_L - 1 outputs, class 0's logit fixed at 0) with
+    the same probabilities as ``net`` (softmax output): W'_L = W_L[1:] - W_L[0],
+    b'_L = b_L[1:] - b_L[0] (lecture: subtracting z_0 from every logit changes nothing)."""
+    if net.S[-1] != "softmax":
+        raise ValueError(f"net: expected a softmax output layer, got {net.S[-1]!r}")
+    W_L, b_L = reduce_multilogit(net.W[-1], net.b[-1])
+    return Network.from_weights([*net.W[1:-1], W_L], [*net.b[1:-1], b_L],
+                                hidden=list(net.S[1:-1]), output="reduced_softmax")
+
+
+def softmax_bars_figure(scale: float, shift: float = 0.0) -> Figure:
+    """Bars of the naive and the stable softmax of z = scale * BASE_LOGITS + shift.
+
+    The naive exp overflows to inf once max z > ~709.8 (float64) and every exp underflows
+    to 0 once max z < ~-745; inf/inf and 0/0 are nan. The stable form computes
+    exp(z_k - max z) / sum_j exp(z_j - max z), which is the same number and never overflows.
+    """
+    z = scale * BASE_LOGITS + shift
+    naive, stable = softmax_both(z)
+    k = np.arange(z.shape[0])
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    ax = fig.add_subplot()
+    ax.bar(k - 0.2, np.nan_to_num(naive, nan=0.0), width=0.4, color="tab:red",
+           label=r"naive $e^{z_k} / \sum_j e^{z_j}$")
+    ax.bar(k + 0.2, stable, width=0.4, color="tab:blue",
+           label=r"stable $e^{z_k - \max z} / \sum_j e^{z_j - \max z}$")
+    for i in np.flatnonzero(np.isnan(naive)):
+        ax.text(i - 0.2, 0.02, "nan", ha="center", va="bottom", color="tab:red", fontsize=12,
+                fontweight="bold")
+    ax.set_xticks(k, [f"class {i}\n$z_{i}$ = {v:.4g}" for i, v in enumerate(z)], fontsize=10)
+    ax.set_ylim(0, 1.1)
+    ax.set_ylabel("probability $g_k$", fontsize=11)
+    status = "naive overflows" if np.isnan(naive).any() else "both agree"
+    ax.set_title(f"softmax of $z$ = {scale:g} $z_{{base}}$ + {shift:g}: {status}", fontsize=13)
+    ax.legend(fontsize=10, loc="upper right")
+    return fig
+
+
+def delta_forms_figure(forms: DeltaForms, y: int) -> Figure:
+    """The three computations of delta_L side by side, one bar group per component."""
+    k = np.arange(forms.closed.shape[0])
+    fig = Figure(figsize=(8, 3.4), layout="constrained")
+    ax = fig.add_subplot()
+    for off, values, colour, label in ((-0.27, forms.closed, "tab:blue", "$g - e_y$"),
+                                       (0.0, forms.jacobian, "tab:green",
+                                        r"$(\partial S_L/\partial z_L)(\partial C/\partial g)$"),
+                                       (0.27, forms.numeric, "tab:red", "central difference")):
+        ax.bar(k + off, values, width=0.27, color=colour, label=label)
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xticks(k, [f"$i$ = {i}" + (" (= y)" if i == y else "") for i in k])
+    ax.set_xlabel(r"component $i$ of $\delta_L$", fontsize=11)
+    ax.set_ylabel(r"$\partial C / \partial z_{L,i}$", fontsize=11)
+    ax.set_title(r"$\delta_L$ for softmax + cross-entropy, three ways", fontsize=13)
+    ax.legend(fontsize=10)
+    return fig
