@@ -1,0 +1,138 @@
+"""Fixtures for the browser suite: one JupyterLab server and one headless Chromium per session.
+
+The suite needs Debian's Chromium at /usr/bin/chromium (or $BPLIB_CHROMIUM) and PyPI's
+playwright (no browser download: playwright only drives the system Chromium). Without them
+every test is skipped with a message saying how to get them, unless BPLIB_REQUIRE_BROWSER=1
+(set by .ci/run), which turns the skip into a failure so CI cannot pass by skipping.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from lab_ui import ROOT, LabPage
+
+ARTIFACTS = ROOT / "artifacts" / "browser"
+CHROMIUM = os.environ.get("BPLIB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+    # Nothing but the test server is reachable: every other host name fails to resolve.
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+HOW_TO_ENABLE = ("to run it: `apt-get install chromium` (Debian/Ubuntu; or set BPLIB_CHROMIUM "
+                 "to a Chromium binary) and `pip install -e '.[dev]'` (playwright); "
+                 "no `playwright install` is needed")
+
+
+def missing_prerequisites() -> list[str]:
+    missing = []
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
+        missing.append(f"no Chromium at {CHROMIUM}")
+    if importlib.util.find_spec("playwright") is None:
+        missing.append("the Python package playwright is not installed")
+    if importlib.util.find_spec("psutil") is None:
+        missing.append("the Python package psutil is not installed")
+    return missing
+
+
+@pytest.fixture(scope="session")
+def browser_prerequisites() -> None:
+    """Skip (or, with BPLIB_REQUIRE_BROWSER=1, fail) when Chromium or playwright is missing."""
+    missing = missing_prerequisites()
+    if not missing:
+        return
+    message = f"browser tests need Chromium and playwright: {'; '.join(missing)}; {HOW_TO_ENABLE}"
+    if os.environ.get("BPLIB_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"BPLIB_REQUIRE_BROWSER=1 but {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """artifacts/browser/: screenshots, report.txt (what each test did) and the server log."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "report.txt").write_text("")
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def lab(browser_prerequisites, artifacts):
+    """A JupyterLab server serving the repository root; always shut down, kernels included."""
+    from labserver import LabServer
+
+    work = Path(tempfile.mkdtemp(prefix="bplib-lab-"))
+    server = LabServer(ROOT, work, artifacts / "jupyter-server.log")
+    try:
+        server.start()
+        yield server
+    finally:
+        stray = server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    assert not stray, f"processes left after the Jupyter server shut down (killed): {stray}"
+
+
+@pytest.fixture(scope="session")
+def browser(browser_prerequisites, lab):
+    """One headless Chromium for the session (after the server, so it closes first)."""
+    import psutil
+    from playwright.sync_api import sync_playwright
+
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                      args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    # Everything playwright started (its driver, Chromium and Chromium's helpers) must be
+    # gone now; the Jupyter server is still running and is checked by its own fixture.
+    left = [p for p in psutil.Process().children(recursive=True)
+            if p.pid not in before and p.pid != lab.proc.pid
+            and lab.proc.pid not in {a.pid for a in p.parents()}]
+    _, alive = psutil.wait_procs(left, timeout=10)
+    names = [f"pid {p.pid} {p.name()}" for p in alive]
+    for p in alive:
+        p.kill()
+    assert not names, f"browser processes left after closing Chromium (killed): {names}"
+
+
+@pytest.fixture
+def lab_page(browser, lab, request):
+    """A fresh browser context and page for one test; afterwards every kernel is shut down
+    and the page's requests to anywhere but the test server are reported."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    foreign: list[str] = []
+    console: list[str] = []
+
+    def on_request(req) -> None:
+        if not req.url.startswith((lab.base_url + "/", "data:", "blob:")):
+            foreign.append(req.url)
+
+    page.on("request", on_request)
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}")
+            if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+    try:
+        yield LabPage(page, lab, console)
+    finally:
+        try:
+            context.close()
+        finally:
+            lab.shutdown_kernels()
+    assert not foreign, f"the page tried to reach hosts other than the test server: {foreign}"
+

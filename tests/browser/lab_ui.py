@@ -1,0 +1,311 @@
+"""Driving JupyterLab the way a student does: open a notebook, Run > Run All Cells, move a
+control; and reading back what the page shows.
+
+Actions are clicks and key presses on the page. What the page shows is read from the DOM,
+and from the notebook model through ``window.jupyterapp`` (exposed by the test server),
+because two things cannot be told apart in the DOM alone: a warning printed to stderr and
+a traceback both render as ``.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]``,
+and a widget output whose widget manager failed renders its ``image/png`` fallback exactly
+like an ordinary figure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# What a widget output shows when the widget manager cannot render it.
+FALLBACK_TEXTS = ("Loading widget", "Error displaying widget", "model not found",
+                  "Failed to load model")
+
+_READY_JS = """(path) => {
+  const w = window.jupyterapp?.shell?.currentWidget;
+  const kernel = w?.sessionContext?.session?.kernel;
+  return !!w && w.context?.path === path && w.context.isReady && !!w.content
+    && w.content.widgets.length > 0 && !!kernel && kernel.status === 'idle';
+}"""
+
+# Counts execute requests sent and replies received on the notebook's kernel, so "all cells
+# ran" does not depend on timing: every non-blank code cell sends one request and gets one
+# reply (status "aborted" for those skipped after an error).
+_COUNT_EXECUTIONS_JS = """() => {
+  const nb = window.jupyterapp.shell.currentWidget;
+  const kernel = nb.sessionContext.session.kernel;
+  const state = {sent: 0, replies: 0};
+  kernel.anyMessage.connect((_, args) => {
+    const type = args.msg.header.msg_type;
+    if (args.direction === 'send' && type === 'execute_request') state.sent += 1;
+    if (args.direction === 'recv' && type === 'execute_reply') state.replies += 1;
+  });
+  window.__bplibExec = state;
+  return nb.content.widgets.filter(
+    c => c.model.type === 'code' && c.model.sharedModel.getSource().trim() !== '').length;
+}"""
+
+_EXEC_STATE_JS = """() => {
+  const nb = window.jupyterapp.shell.currentWidget;
+  const s = window.__bplibExec;
+  const pending = [...nb.node.querySelectorAll('.jp-InputArea-prompt')]
+    .filter(p => p.textContent.includes('*')).length;
+  const dialog = document.querySelector('.jp-Dialog');
+  return {sent: s.sent, replies: s.replies, pending,
+          kernel: nb.sessionContext.session?.kernel?.status ?? 'none',
+          dialog: dialog ? dialog.innerText : null};
+}"""
+
+_CELLS_JS = """() => {
+  const nb = window.jupyterapp.shell.currentWidget;
+  return nb.content.widgets.map((c, i) => {
+    const m = c.model;
+    const out = {index: i, type: m.type, source: m.sharedModel.getSource(), outputs: []};
+    if (m.type !== 'code') return out;
+    out.executionCount = m.executionCount;
+    for (let j = 0; j < m.outputs.length; j++) {
+      const o = m.outputs.get(j).toJSON();
+      out.outputs.push({type: o.output_type, name: o.name ?? null, ename: o.ename ?? null,
+                        evalue: o.evalue ?? null, mimes: Object.keys(o.data ?? {}),
+                        text: [].concat(o.text ?? (o.data ?? {})['text/plain'] ?? []).join('')});
+    }
+    return out;
+  });
+}"""
+
+# Tags each widget output's DOM node with data-bplib-widget=k and returns what the model says
+# about it (its cell, its text/plain repr) so the DOM node can be checked against the model.
+_TAG_WIDGETS_JS = """() => {
+  const nb = window.jupyterapp.shell.currentWidget;
+  const found = [];
+  nb.content.widgets.forEach((c, i) => {
+    if (c.model.type !== 'code') return;
+    const outs = c.model.outputs;
+    for (let j = 0; j < outs.length; j++) {
+      const data = outs.get(j).data;
+      if (!(data && 'application/vnd.jupyter.widget-view+json' in data)) continue;
+      const child = c.outputArea.widgets[j];
+      const k = found.length;
+      if (child) child.node.setAttribute('data-bplib-widget', String(k));
+      found.push({k, cell: i, output: j, tagged: !!child,
+                  plain: [].concat(data['text/plain'] ?? []).join('')});
+    }
+  });
+  return found;
+}"""
+
+_WIDGET_STATE_JS = """(node) => {
+  const img = node.querySelector('img.bplib-figure');
+  const hbox = node.querySelector('.widget-vbox > .widget-hbox');
+  return {
+    text: node.innerText,
+    widgetNodes: node.querySelectorAll('.jupyter-widgets').length,
+    inputs: node.querySelectorAll(
+      'input, select, textarea, button, [role=slider], [contenteditable=true]').length,
+    controls: hbox ? [...hbox.children].map(e => e.className) : [],
+    figure: img ? {complete: img.complete, naturalWidth: img.naturalWidth,
+                   naturalHeight: img.naturalHeight, src: img.getAttribute('src') || ''} : null,
+  };
+}"""
+
+# SHA-256 of the bytes the figure <img> shows. ipywidgets puts them behind a blob: URL that
+# changes on every update even when the bytes do not, so the URL alone proves nothing.
+_IMAGE_DIGEST_JS = """async (img) => {
+  const src = img.getAttribute('src');
+  if (!src) return null;
+  try {
+    const buf = await (await fetch(src)).arrayBuffer();
+    const hash = await crypto.subtle.digest('SHA-256', buf);
+    return {src, bytes: buf.byteLength,
+            sha256: [...new Uint8Array(hash)].map(b => b.toString(16).padStart(2, '0')).join('')};
+  } catch (e) {
+    return {src, bytes: -1, sha256: 'unreadable: ' + e};  // URL revoked mid-update: retry
+  }
+}"""
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@dataclass
+class LabPage:
+    """A Playwright page on the test server, with the console messages it logged."""
+
+    page: Any
+    server: Any
+    console: list[str] = field(default_factory=list)
+
+    def console_tail(self, n: int = 15) -> str:
+        return "\n".join(self.console[-n:]) or "(none)"
+
+    # -- opening and running ---------------------------------------------------------------
+    def open_notebook(self, path: str, timeout: float = 90.0) -> None:
+        """Open ``path`` (relative to the server root) in a fresh workspace and wait until the
+        notebook is loaded and its kernel idle."""
+        workspace = "bplib-" + re.sub(r"[^A-Za-z0-9]+", "-", path)
+        self.page.goto(self.server.lab_url(path, workspace))
+        try:
+            self.page.wait_for_function(_READY_JS, arg=path, timeout=timeout * 1000,
+                                        polling=250)
+        except Exception as e:
+            raise AssertionError(f"{path}: notebook did not open with an idle kernel within "
+                                 f"{timeout:.0f} s ({e.__class__.__name__}); dialog: "
+                                 f"{self.dialog_text()}; console:\n{self.console_tail()}"
+                                 ) from None
+        # The notebook needs the room more than the file browser does.
+        self.page.keyboard.press("Control+b")
+
+    def dialog_text(self) -> str | None:
+        dialog = self.page.query_selector(".jp-Dialog")
+        return dialog.inner_text() if dialog else None
+
+    def click_menu(self, menu: str, item: str) -> None:
+        self.page.locator(".lm-MenuBar-item", has_text=re.compile(f"^{menu}$")).click()
+        self.page.locator(".lm-Menu-item:visible",
+                          has_text=re.compile(f"^{re.escape(item)}")).first.click()
+
+    def run_all_cells(self, timeout: float = 180.0) -> dict:
+        """Run > Run All Cells, then wait until every request has its reply, no cell shows
+        ``[*]`` and the kernel is idle (twice in a row, 0.25 s apart)."""
+        expected = self.page.evaluate(_COUNT_EXECUTIONS_JS)
+        self.click_menu("Run", "Run All Cells")
+        deadline = time.monotonic() + timeout
+        stable = 0
+        state: dict = {}
+        while time.monotonic() < deadline:
+            state = self.page.evaluate(_EXEC_STATE_JS)
+            if state["dialog"]:
+                raise AssertionError(f"a dialog opened while running the notebook: "
+                                     f"{state['dialog']!r}")
+            done = (state["sent"] >= min(expected, 1) and state["replies"] == state["sent"]
+                    and state["pending"] == 0 and state["kernel"] == "idle")
+            stable = stable + 1 if done else 0
+            if stable >= 2:
+                state["expected"] = expected
+                return state
+            time.sleep(0.25)
+        raise AssertionError(f"Run All Cells did not finish within {timeout:.0f} s: "
+                             f"{expected} cells to run, {state}; console:\n"
+                             f"{self.console_tail()}")
+
+    def run_cell(self, index: int, timeout: float = 60.0) -> None:
+        """Click cell ``index`` and press Shift+Enter, then wait for its reply."""
+        self.page.evaluate(_COUNT_EXECUTIONS_JS)
+        cell = self.page.locator(".jp-Notebook .jp-Cell").nth(index)
+        cell.locator(".jp-InputPrompt").click()
+        self.page.keyboard.press("Shift+Enter")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.page.evaluate(_EXEC_STATE_JS)
+            if state["sent"] >= 1 and state["replies"] == state["sent"] \
+                    and state["pending"] == 0 and state["kernel"] == "idle":
+                return
+            time.sleep(0.25)
+        raise AssertionError(f"cell {index} did not finish within {timeout:.0f} s")
+
+    # -- reading ---------------------------------------------------------------------------
+    def cells(self) -> list[dict]:
+        """The notebook model's cells: type, source, execution count, outputs (type, mimes,
+        text, ename/evalue)."""
+        return self.page.evaluate(_CELLS_JS)
+
+    def tag_widgets(self) -> list[dict]:
+        return self.page.evaluate(_TAG_WIDGETS_JS)
+
+    def widget(self, k: int):
+        return self.page.locator(f'[data-bplib-widget="{k}"]')
+
+    def widget_state(self, k: int) -> dict:
+        return self.widget(k).evaluate(_WIDGET_STATE_JS)
+
+    def figure_digest(self, k: int) -> dict | None:
+        img = self.widget(k).locator("img.bplib-figure")
+        if img.count() == 0:
+            return None
+        return img.first.evaluate(_IMAGE_DIGEST_JS)
+
+    def wait_figure_change(self, k: int, before: dict, timeout: float) -> dict | None:
+        """The figure's new digest once its bytes differ from ``before``, else None."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            now = self.figure_digest(k)
+            if now and now["bytes"] > 0 and now["sha256"] != before["sha256"]:
+                return now
+            time.sleep(0.25)
+        return None
+
+    # -- changing a control ----------------------------------------------------------------
+    def change_control(self, k: int, m: int) -> str | None:
+        """Change control ``m`` of widget ``k`` with the mouse or keyboard, as a student would.
+        Returns what was done, or None for a kind of control this helper cannot drive."""
+        ctl = self.widget(k).locator(".widget-vbox > .widget-hbox").first.locator(
+            ":scope > *").nth(m)
+        classes = (ctl.get_attribute("class") or "").split()
+        label = ctl.locator(".widget-label, .widget-label-basic").all_inner_texts()
+        label = next((t.replace("\u200b", "").strip() for t in label
+                      if t.replace("\u200b", "").strip()), "")
+        name = label or f"control {m}"
+        if "widget-slider" in classes:
+            handle = ctl.locator(".noUi-handle").first
+            before = handle.get_attribute("aria-valuetext")
+            handle.focus()
+            handle.press("ArrowRight")
+            after = handle.get_attribute("aria-valuetext")
+            if after == before:  # at its maximum: step down instead
+                handle.press("ArrowLeft")
+                handle.press("ArrowLeft")
+                after = handle.get_attribute("aria-valuetext")
+            return f"slider {name!r}: {before} -> {after} (arrow keys)"
+        if "widget-dropdown" in classes or "widget-select" in classes:
+            select = ctl.locator("select").first
+            options = select.locator("option").all_inner_texts()
+            current = select.evaluate("s => s.selectedIndex")
+            choice = (current + 1) % len(options)
+            select.select_option(index=choice)
+            return f"dropdown {name!r}: {options[current]!r} -> {options[choice]!r}"
+        if "widget-text" in classes or "widget-textarea" in classes:
+            box = ctl.locator("input, textarea").first
+            before = box.input_value()
+            if box.get_attribute("type") == "number":
+                box.focus()
+                box.press("ArrowUp")
+                box.press("Enter")
+                return f"number box {name!r}: {before} -> {box.input_value()} (ArrowUp, Enter)"
+            new = _edited_text(before)
+            box.click()
+            box.press("Control+a")
+            box.press_sequentially(new)
+            box.press("Tab" if "widget-textarea" in classes else "Enter")
+            return f"text box {name!r}: {before!r} -> {new!r} (typed, Enter)"
+        if "widget-checkbox" in classes:
+            ctl.locator("input[type=checkbox]").click()
+            return f"checkbox {name!r}: clicked"
+        if "widget-toggle-buttons" in classes:
+            button = ctl.locator("button:not(.mod-active)").first
+            text = button.inner_text()
+            button.click()
+            return f"toggle buttons {name!r}: clicked {text!r}"
+        if "widget-radio" in classes:
+            radio = ctl.locator("input[type=radio]:not(:checked)").first
+            radio.click()
+            return f"radio buttons {name!r}: clicked another option"
+        if "widget-toggle-button" in classes:
+            ctl.click()
+            return f"toggle button {name!r}: clicked"
+        return None
+
+
+def _edited_text(value: str) -> str:
+    """A small, valid-looking edit of a text box's value: one more item in a comma-separated
+    list of integers, one more than a number, else one more character."""
+    if re.fullmatch(r"\s*\d+(\s*,\s*\d+)*\s*", value):
+        return value.strip() + ", 2"
+    try:
+        number = float(value)
+    except ValueError:
+        return value + "1"
+    return str(int(number) + 1) if number.is_integer() and "." not in value else str(number + 1)
