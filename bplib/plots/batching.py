@@ -1,0 +1,162 @@
+"""Notebook 05 (Algorithm 2 and why batching matters): loop against batched matrix form.
+
+Algorithm 2 (lecture) returns the gradient of the training loss (1/n) sum_i C_i(theta) as
+the mean of the per-example gradients of Algorithm 1. Run literally, that is a Python loop
+of n calls (:func:`bplib.backprop.algorithm2_loop`); with one example per row it is a few
+matrix products per layer (:func:`bplib.backprop.algorithm2_batched`). Both give the same
+numbers; this module times them against n, on the CPU and, when CuPy has a device, on the
+GPU, synchronising the device before reading the clock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..backend import cupy_available, synchronize, to_numpy
+from ..backprop import Gradient, algorithm2_batched, algorithm2_loop
+from ..network import Network
+
+GradientFn = Callable[[Network, Any, Any], Gradient]
+METHODS: dict[str, GradientFn] = {"loop": algorithm2_loop, "batched": algorithm2_batched}
+COLOURS = {"loop": "tab:red", "batched": "tab:blue"}
+LOOP_MAX_N = 256  # the loop costs ~50 µs per example: keep the notebook fast
+
+
+def max_abs_difference(g1: Gradient, g2: Gradient) -> float:
+    """max over l and entries of |dC/dW_l - dC/dW_l'| and |dC/db_l - dC/db_l'| (on the host)."""
+    if len(g1.W) != len(g2.W):
+        raise ValueError(f"g1, g2: expected gradients of the same network, got {len(g1.W) - 1} "
+                         f"and {len(g2.W) - 1} layers")
+    diffs = [np.abs(to_numpy(a) - to_numpy(b)).max()
+             for a, b in zip(g1.W[1:] + g1.b[1:], g2.W[1:] + g2.b[1:], strict=True)]
+    return float(max(diffs))
+
+
+def time_gradient(fn: GradientFn, net: Network, X: Any, Y: Any, repeat: int = 3,
+                  xp: ModuleType | None = None, min_total: float = 0.02,
+                  max_runs: int = 200) -> float:
+    """Best wall-clock time (seconds) of ``fn(net, X, Y)`` over at least ``repeat`` runs,
+    and more (up to ``max_runs``) until ``min_total`` seconds have been timed, so that fast
+    calls get enough samples for one free of interruptions by other processes.
+
+    One untimed call first (buffers, CuPy kernel compilation), and
+    :func:`bplib.backend.synchronize` before starting and before stopping the clock: GPU
+    calls return as soon as the work is queued, so without it the device's time is missed.
+    """
+    if repeat < 1:
+        raise ValueError(f"repeat: expected a positive integer, got {repeat}")
+    xp = xp if xp is not None else net.xp
+    fn(net, X, Y)
+    synchronize(xp)
+    best, total, runs = float("inf"), 0.0, 0
+    while runs < repeat or (total < min_total and runs < max_runs):
+        synchronize(xp)
+        start = time.perf_counter()
+        fn(net, X, Y)
+        synchronize(xp)
+        elapsed = time.perf_counter() - start
+        best, total, runs = min(best, elapsed), total + elapsed, runs + 1
+    return best
+
+
+def time_against_n(fn: GradientFn, net: Network, X: np.ndarray, Y: np.ndarray,
+                   ns: np.ndarray, repeat: int = 3) -> np.ndarray:
+    """Seconds for ``fn`` on the first n rows of (X, Y), for each n in ``ns``: the best of
+    ``repeat`` rounds, each round timing every n once (see :func:`time_gradient`), so that a
+    burst of load from other processes spoils one round of one n, not all its samples.
+    The data are moved to the network's backend once, before timing."""
+    if repeat < 1:
+        raise ValueError(f"repeat: expected a positive integer, got {repeat}")
+    if int(np.max(ns)) > X.shape[0]:
+        raise ValueError(f"ns: expected n <= {X.shape[0]} (rows of X), got {int(np.max(ns))}")
+    xp = net.xp
+    Xd, Yd = xp.asarray(X, dtype=net.dtype), xp.asarray(Y)
+    best = np.full(len(ns), np.inf)
+    for _ in range(repeat):
+        for i, n in enumerate(ns):
+            t = time_gradient(fn, net, Xd[:n], Yd[:n], 1, xp, min_total=0.005)
+            best[i] = min(best[i], t)
+    return best
+
+
+def sizes(max_n: int, min_n: int = 1) -> np.ndarray:
+    """n = min_n, 2 min_n, 4 min_n, ..., up to max_n (powers of two)."""
+    if not 1 <= min_n <= max_n:
+        raise ValueError(f"max_n: expected an integer >= {min_n}, got {max_n}")
+    return 2 ** np.arange(int(np.log2(min_n)), int(np.log2(max_n)) + 1)
+
+
+def timing_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], note: str = "") -> Figure:
+    """Log-log plot of seconds per gradient against n, one curve per label, with a dashed
+    reference line of slope 1 (cost proportional to n) through the loop's largest n."""
+    fig = Figure(figsize=(8.5, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    for label, (ns, ts) in curves.items():
+        method = "loop" if label.startswith("loop") else "batched"
+        style = "o-" if "GPU" not in label else "^-"
+        colour = "tab:green" if "GPU" in label else COLOURS[method]
+        ax.loglog(ns, ts, style, color=colour, label=label)
+    ref = next((v for k, v in curves.items() if k.startswith("loop")), None)
+    if ref is not None:
+        ns, ts = np.asarray(ref[0], dtype=float), np.asarray(ref[1])
+        ax.loglog(ns, ts[-1] * ns / ns[-1], "--", color="gray", alpha=0.7,
+                  label=r"reference $\propto n$")
+    ax.set_xlabel("number of examples $n$", fontsize=11)
+    ax.set_ylabel("time per gradient (s)", fontsize=11)
+    ax.set_title("Algorithm 2: loop over examples vs batched matrix form", fontsize=13)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=10, loc="upper left")
+    if note:  # below the axes, where it covers no data
+        fig.supxlabel(note, fontsize=9, color="dimgray")
+    return fig
+
+
+def make_problem(p: tuple[int, ...], n: int, seed: int = 0) -> tuple[Network, np.ndarray,
+                                                                     np.ndarray]:
+    """A float64 ReLU/softmax network with widths p and n random examples (one per row)."""
+    rng = np.random.default_rng(seed)
+    net = Network.init(p, hidden="relu", output="softmax", rng=rng)
+    return net, rng.normal(size=(n, p[0])), rng.integers(0, p[-1], size=n)
+
+
+def batching_curves(hidden: int, max_n: int, repeat: int = 3, gpu: bool | None = None,
+                    seed: int = 0) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
+    """Time Algorithm 2 against n for the network (2, hidden, hidden, 3):
+
+    * loop on the CPU for n = 1..min(max_n, LOOP_MAX_N),
+    * batched on the CPU for n = 1..max_n,
+    * batched on the GPU for n = 1..max_n when ``gpu`` (default: when CuPy has a device).
+
+    Returns the curves {label: (ns, seconds)} and a note saying why a GPU curve is absent.
+    """
+    p = (2, hidden, hidden, 3)
+    net, X, Y = make_problem(p, max_n, seed)
+    ok, reason = cupy_available()
+    curves = {}
+    ns_loop = sizes(min(max_n, LOOP_MAX_N))
+    curves["loop (CPU)"] = (ns_loop, time_against_n(algorithm2_loop, net, X, Y, ns_loop, repeat))
+    ns = sizes(max_n)
+    curves["batched (CPU)"] = (ns, time_against_n(algorithm2_batched, net, X, Y, ns, repeat))
+    note = ""
+    if gpu is False:
+        note = "no GPU curve: not requested"
+    elif ok:
+        gnet = net.to("cupy")
+        curves["batched (GPU)"] = (ns, time_against_n(algorithm2_batched, gnet, X, Y, ns,
+                                                      repeat))
+    else:  # the first sentence of cupy_available()'s reason (the rest says what to install)
+        note = f"no GPU curve: {reason.split('. ')[0]}"
+    return curves, note
+
+
+def batching_plot(hidden: int, max_n: int, repeat: int) -> Figure:
+    """Measure :func:`batching_curves` and draw :func:`timing_figure` (the notebook widget)."""
+    curves, note = batching_curves(hidden, max_n, repeat)
+    return timing_figure(curves, note)
+
