@@ -124,18 +124,19 @@ cells = [
     ### Widget: scale and shift the logits
 
     The logits are $z = \text{scale}\cdot z_{\text{base}} + \text{shift}$ with
-    $z_{\text{base}} = (1, 0.5, -0.25, 0.75)$. The **shift** does not change the
-    probabilities at all — watch the blue (stable) bars stay put while the red (naive) ones
-    turn into `nan` past shift $\approx 709$ (or below $\approx -746$). The **scale** makes
-    the softmax sharper (a large scale is a low "temperature"); at scale $\approx 710$ the
-    largest logit overflows.
+    $z_{\text{base}} = (1, 0.5, -0.25, 0.75)$. It starts at shift $= 720$, where every
+    naive $e^{z_k}$ overflows. The **shift** does not change the probabilities at all —
+    move it back towards $0$: the blue (stable) bars stay put, and the red (naive) ones
+    reappear below shift $\approx 709$ (and turn into `nan` again below $\approx -746$).
+    The **scale** makes the softmax sharper (a large scale is a low "temperature"); at
+    scale $\approx 710$ the largest logit overflows.
     """),
     code("nb08-widget", """
     interactive_figure(
         M.softmax_bars_figure,
         scale=widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=3.3, step=0.05,
                                      description="scale"),
-        shift=widgets.FloatSlider(value=0.0, min=-1000, max=1000, step=10, description="shift"),
+        shift=widgets.FloatSlider(value=720.0, min=-1000, max=1000, step=10, description="shift"),
     )
     """),
     md("nb08-reduced-md", r"""
