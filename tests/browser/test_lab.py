@@ -116,9 +116,19 @@ def test_notebook_in_lab(lab_page, artifacts, notebook):
         ui.open_notebook(rel(notebook))
         run = ui.run_all_cells()
         report.append(f"  ran {run['expected']} cells in {time.monotonic() - t0:.1f} s")
-        assert_ran_without_errors(ui.cells(), name)
+        cells = ui.cells()
+        assert_ran_without_errors(cells, name)
         widgets = ui.tag_widgets()
         figures = [w for w in widgets if interactive_figure_repr(w["plain"])]
+        # The figures the source asks for must exist as widgets, not only as static PNGs.
+        asked = [c["index"] for c in cells if c["type"] == "code"
+                 and re.search(r"\b(interactive_figure|InteractiveFigure)\(", c["source"])]
+        missing = sorted(set(asked) - {w["cell"] for w in figures})
+        assert not missing, (f"{name}: cells {missing} call interactive_figure but output no "
+                             f"InteractiveFigure widget (only a static fallback, or nothing)")
+        if notebook != INDEX:
+            assert figures, (f"{name}: no InteractiveFigure widget; every topic notebook "
+                             f"has a control that changes a figure")
         for w in widgets:
             state = check_widget(ui, w, name)
             if w in figures:
