@@ -48,7 +48,7 @@ def test_delta_norms_match_algorithm1_per_example(rng):
 
 
 def test_logistic_vanishes_and_relu_does_not():
-    X, y = S._PROBE
+    X, y = S.PROBE
     logistic = S.delta_norms(S.deep_network(6, "logistic"), X, y)
     relu = S.delta_norms(S.deep_network(6, "relu"), X, y)
     assert logistic[1] / logistic[-1] < 1e-3

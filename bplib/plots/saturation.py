@@ -89,14 +89,14 @@ def derivative_figure(z_max: float = 6.0) -> Figure:
     return fig
 
 
-_PROBE = make_spirals(200, seed=1)  # fixed inputs for the delta-norm plots
+PROBE = make_spirals(200, seed=1)  # fixed inputs for the delta-norm plots
 
 
 def delta_norm_figure(depth: int, activation: str, scale: float = 1.0,
                       others: Sequence[str] = ("logistic", "relu", "tanh")) -> Figure:
     """Per-layer mean ||delta_l|| on a log scale for a network with ``depth`` hidden layers
     of ``activation`` (bold), with the other activations at the same depth and scale (thin)."""
-    X, y = _PROBE
+    X, y = PROBE
     fig = Figure(figsize=(8, 4), layout="constrained")
     ax = fig.add_subplot()
     names = [activation] + [a for a in others if a != activation]

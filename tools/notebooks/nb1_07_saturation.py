@@ -73,7 +73,7 @@ cells = [
     factor 2 makes up for the other half.
     """),
     code("nb07-norms", """
-    X, y = S._PROBE
+    X, y = S.PROBE
     ratios = {}
     for act in ("logistic", "relu"):
         norms = S.delta_norms(S.deep_network(6, act), X, y)
