@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm  # the text bar: it stays readable in saved notebooks and logs
 
 from .backprop import algorithm2_batched
 from .network import Network
@@ -25,7 +25,9 @@ class History:
     """What training recorded at each logged step (all Python floats, on the host)."""
 
     step: list[int] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)  # training loss on the step's batch
+    # training loss on the step's batch, at the parameters *before* that step's update (it is
+    # the C returned with the gradient); test_loss/test_accuracy are measured *after* it
+    loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)  # classification only
     test_loss: list[float] = field(default_factory=list)
     test_accuracy: list[float] = field(default_factory=list)
@@ -56,7 +58,7 @@ def steepest_descent(
     batch_size=None is full-batch steepest descent; an integer gives mini-batch SGD with rows
     drawn without replacement from a permutation renewed every epoch (seeded by ``seed``).
     ``callback(step, net, history)`` runs after every logged step (live plots); returning
-    True stops training. ``progress=True`` shows a tqdm bar.
+    True stops training. ``progress=True`` shows a tqdm text bar (on stderr).
     """
     if not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
         raise ValueError(f"lr: expected a positive finite learning rate, got {lr!r}")
