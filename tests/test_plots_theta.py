@@ -15,6 +15,8 @@ from bplib.plots import theta as T
     ("2 3 1", (2, 3, 1)),
     (" 784,100 , 10 ", (784, 100, 10)),
     ("4;4", (4, 4)),
+    ("[2, 3, 1]", (2, 3, 1)),
+    ("(2, 3, 1)", (2, 3, 1)),
 ])
 def test_parse_widths_accepts_commas_and_spaces(text, expected):
     assert T.parse_widths(text) == expected

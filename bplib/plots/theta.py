@@ -33,7 +33,7 @@ def parse_widths(text: str) -> tuple[int, ...]:
     """
     if not isinstance(text, str):
         raise TypeError(f"text: expected a string such as '2, 3, 1', got {type(text).__name__}")
-    parts = [s for s in re.split(r"[,\s;]+", text.strip()) if s]
+    parts = [s for s in re.split(r"[,\s;]+", text.strip().strip("[]()")) if s]
     if len(parts) < 2:
         raise ValueError(
             f"layer sizes: expected at least two widths p_0, ..., p_L separated by commas "
