@@ -107,9 +107,9 @@ def gradcheck(
                         "use net.astype('float64')")
     gradient = gradient or algorithm2_batched
     X = net.check_x(X, "X")
-    if X.ndim == 1:
-        X = X[None, :]
-    Y = net.check_y(Y, X, "Y") if X.ndim == 2 else Y
+    if X.ndim == 1:  # one example (x, y): check it as a training set of one row
+        X, Y = X[None, :], net.xp.asarray(Y)[None, ...]
+    Y = net.check_y(Y, X, "Y")
     analytic = to_numpy(gradient(net, X, Y).theta()).astype(np.float64)
 
     probe = net.copy()

@@ -92,6 +92,15 @@ def test_gradcheck_flags_relu_kink_instead_of_failing():
     assert "kink-flagged" in str(report)
 
 
+def test_gradcheck_takes_one_example_as_well_as_a_batch():
+    net, X, Y = random_problem([3, 4, 2], "tanh", "identity", "squared_error", 1, 4)
+    assert gradcheck(net, X[0], Y[0]).passed
+    net, X, Y = random_problem([3, 4, 2], "tanh", "softmax", "cross_entropy", 1, 4)
+    report = gradcheck(net, X[0], int(Y[0]))
+    assert report.passed
+    np.testing.assert_allclose(report.analytic, algorithm1(net, X[0], Y[0]).theta(), rtol=1e-14)
+
+
 def test_gradcheck_refuses_float32():
     net = Network.init([2, 2], dtype=np.float32)
     with pytest.raises(TypeError, match="net: gradient checks need float64"):
