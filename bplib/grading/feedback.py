@@ -1,8 +1,12 @@
 """Per-student feedback in Markdown: score per exercise, each test by name, and for a failed
-test the counterexample drawn and the likely mistake. Never any test code."""
+test the counterexample drawn and the likely mistake. Never any test code.
+
+Next to each ``<id>.md`` the same result is written as ``<id>.json`` (for scripts, e.g. an
+LMS import); written answers of manual exercises also go to ``manual/<exercise>/<id>.md``."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -14,6 +18,10 @@ MAX_DETAILS = 3  # failed tests shown in full per exercise
 
 def safe_name(sub_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", sub_id).strip("._") or "submission"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def _num(x: float) -> str:
@@ -42,7 +50,8 @@ def render(result: SubmissionResult) -> str:
             lines += [f"| `{n}` | {_num(s)} / {_num(m)} |" for n, (s, m) in r.functions.items()]
         if r.cases:
             lines += ["", "| test | result |", "|---|---|"]
-            lines += [f"| {c.name} | {'passed' if c.passed else 'FAILED'} |" for c in r.cases]
+            lines += [f"| {_cell(c.name)} | {'passed' if c.passed else 'FAILED'} |"
+                      for c in r.cases]
         failed = [c for c in r.cases if not c.passed]
         for c in failed[:MAX_DETAILS]:
             lines += ["", f"**{c.name}**: {c.message}"]
@@ -62,6 +71,7 @@ def write(result: SubmissionResult, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{safe_name(result.id)}.md"
     atomic_write(path, render(result))
+    atomic_write(path.with_suffix(".json"), json.dumps(result.to_dict(), indent=1) + "\n")
     for r in result.exercises.values():
         if r.answer:
             sub = folder / "manual" / r.id

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,7 +124,9 @@ def read_submission(sub: Submission, exercises: dict[str, Exercise]) -> ReadResu
                              f"{MAX_NOTEBOOK_BYTES >> 20} MiB; clear the outputs and resubmit"))
             continue
         try:
-            nb = nbformat.reads(nb_path.read_bytes().decode("utf-8"), as_version=4)
+            with warnings.catch_warnings():  # e.g. duplicate cell ids: handled below
+                warnings.simplefilter("ignore")
+                nb = nbformat.reads(nb_path.read_bytes().decode("utf-8"), as_version=4)
             nb_cells = list(nb.get("cells", []))
         except Exception as exc:  # noqa: BLE001  (any broken file is the student's, not ours)
             problems.append(("invalid notebook", f"{nb_path.name}: not a readable Jupyter "

@@ -40,6 +40,7 @@ JSON_CAP = 1 << 20
 NPY_CAP = 16 << 20
 TEXT_CAP = 8 << 10
 _NPY_NAME = re.compile(r"out_\d+(_\d+)*\.npy")
+_LAZY_NUMPY = re.compile(r"\b(testing|fft|polynomial|ma|emath|linalg|random|lib)\b")
 
 
 @dataclass
@@ -151,6 +152,9 @@ def _write_job(job_in: Path, ex, source: str, cases: list[Case], limits: Limits,
         "helpers": ex.allowed_helpers,
         "forbidden_builtins": list(ex.common_forbidden),
         "bplib_dir": str(BPLIB_DIR),
+        # numpy loads these lazily; after the worker drops to nobody the interpreter's own
+        # files may be unreadable, so import the ones the cell mentions beforehand
+        "preimport": sorted({f"numpy.{m}" for m in _LAZY_NUMPY.findall(source)}),
         "limits": {"memory_bytes": limits.memory_mb << 20,
                    "cpu_seconds": int(limits.timeout) + 2,
                    "file_bytes": limits.file_mb << 20, "nproc": limits.nproc},

@@ -268,7 +268,7 @@ def main() -> None:
     job = json.loads((job_dir / "job.json").read_text())
     _limit_self(job["limits"])
     stubs = _load_helpers(job["bplib_dir"], job["helpers"])
-    _preimport(job["allowed_modules"])
+    _preimport(job["allowed_modules"] + job.get("preimport", []))
     _drop_privileges(job.get("uid"))
     ns: dict[str, Any] = {"__name__": "__exercise__",
                           "__builtins__": _restricted_builtins(job, stubs)}

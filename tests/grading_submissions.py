@@ -1,0 +1,210 @@
+"""Test submissions for the grader, generated from solutions/ by small edits.
+
+Each entry of BUGGY is a typical student mistake with the grading it must get; TAMPER and BAD
+are attempts to cheat and broken submissions. ``build(dest, edits)`` copies solutions/ to
+``dest`` and applies the edits to the exercise cells. Run this file to write them all to
+tests/data/submissions/ for a look:  .venv/bin/python tests/grading_submissions.py
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "solutions"
+EXERCISES = ROOT / "exercises"
+
+Edit = Callable[[str], str]  # exercise-cell source -> new source
+
+
+def replace(old: str, new: str) -> Edit:
+    def edit(src: str) -> str:
+        if old not in src:
+            raise AssertionError(f"test submission: {old!r} not in the solution cell")
+        return src.replace(old, new)
+
+    return edit
+
+
+def append(text: str) -> Edit:
+    return lambda src: src + "\n" + text
+
+
+def build(dest: Path, edits: dict[str, Edit] | None = None, source: Path = SOLUTIONS,
+          notebook_ops: Callable[[dict[str, nbformat.NotebookNode]], None] | None = None) -> Path:
+    """Copy the notebooks of ``source`` into ``dest``, editing exercise cells by id."""
+    from bplib.grading.manifest import load_manifest
+
+    dest.mkdir(parents=True, exist_ok=True)
+    cell_of = {ex.cell: ex_id for ex_id, ex in load_manifest().items()}
+    nbs = {p.name: nbformat.read(p, as_version=4) for p in sorted(source.glob("ex*.ipynb"))}
+    for nb in nbs.values():
+        for cell in nb.cells:
+            ex_id = cell_of.get(cell.get("id"))
+            if ex_id and edits and ex_id in edits:
+                cell.source = edits[ex_id](cell.source)
+    if notebook_ops:
+        notebook_ops(nbs)
+    for name, nb in nbs.items():
+        (dest / name).write_text(nbformat.writes(nb))
+    return dest
+
+
+@dataclass
+class Buggy:
+    """A mistake in one exercise: what must pass, what must fail, and the diagnosis."""
+
+    exercise: str
+    edit: Edit
+    must_fail: list[str]  # substrings of test names
+    must_pass: list[str] = field(default_factory=list)
+    diagnosis: str = ""  # substring of the diagnosis on some failed test
+
+
+BUGGY: dict[str, Buggy] = {
+    "ex4_missing_dS": Buggy(
+        "ex4", replace("delta = ACTIVATIONS[S[l - 1]].dS(z[l - 1]) * (W[l].T @ delta)",
+                       "delta = W[l].T @ delta"),
+        must_fail=["square layers", "one hidden unit", "large |z|"],
+        must_pass=["no hidden layer"], diagnosis="missing S'(z) factor"),
+    "ex4_transposed_W": Buggy(
+        "ex4", replace("(W[l].T @ delta)", "(W[l] @ delta)"),
+        must_fail=["square layers", "non-square layers", "one hidden unit"],
+        must_pass=["no hidden layer"], diagnosis="transposed W"),
+    "ex4_relu0": Buggy(
+        "ex4", replace("delta = ACTIVATIONS[S[l - 1]].dS(z[l - 1]) * (W[l].T @ delta)",
+                       "dS = (z[l - 1] >= 0) if S[l - 1] == 'relu' else "
+                       "ACTIVATIONS[S[l - 1]].dS(z[l - 1])\n"
+                       "            delta = dS * (W[l].T @ delta)"),
+        must_fail=["z exactly 0"],
+        must_pass=["square layers", "one hidden unit", "non-square", "large |z|",
+                   "no hidden layer"], diagnosis="ReLU'(0)"),
+    "ex4_sign": Buggy(
+        "ex4", replace("delta = ACTIVATIONS", "delta = -ACTIVATIONS"),
+        must_fail=["square layers", "one hidden unit"], must_pass=["no hidden layer"],
+        diagnosis="sign error"),
+    "ex5_missing_mean": Buggy(
+        "ex5", replace("    D /= n  # the mean over the examples\n", ""),
+        must_fail=["n = 8", "square layers", "no hidden layer"],
+        must_pass=["one example n = 1"], diagnosis="missing 1/n"),
+    "ex5_naive_softmax": Buggy(
+        "ex5", replace("D = softmax(Z[L])",
+                       "D = np.exp(Z[L]) / np.exp(Z[L]).sum(axis=1, keepdims=True)"),
+        must_fail=["large output logits"],
+        must_pass=["n = 8", "one example", "square layers", "z exactly 0", "no hidden layer"],
+        diagnosis="softmax overflow"),
+    "ex2_extra_dS": Buggy(
+        "ex2", replace("    delta = stable_softmax(z)\n    delta[y] -= 1.0\n    return delta\n",
+                       "    g = stable_softmax(z)\n    delta = g.copy()\n    delta[y] -= 1.0\n"
+                       "    return delta * g * (1 - g)\n"),
+        must_fail=["delta_softmax_ce: random z", "delta_softmax_ce: large"],
+        must_pass=["stable_softmax", "delta_reduced_ce"], diagnosis="extra S' factor"),
+    "ex2_naive_softmax": Buggy(
+        "ex2", replace("e = np.exp(z - np.max(z))", "e = np.exp(z)"),
+        must_fail=["stable_softmax: large", "delta_softmax_ce: large", "delta_reduced_ce: large"],
+        must_pass=["stable_softmax: random", "delta_softmax_ce: random"],
+        diagnosis="softmax overflow"),
+    "ex3_missing_dS": Buggy(
+        "ex3", replace("return S.dS(z) * 2.0 * (g - y)", "return 2.0 * (g - y)"),
+        must_fail=["logistic, random", "tanh, random", "saturated"], must_pass=["identity"],
+        diagnosis="missing S'(z) factor"),
+    "ex1_column_major": Buggy(
+        "ex1", replace("parts += [W[l].reshape(-1), b[l]]", "parts += [W[l].T.reshape(-1), b[l]]"),
+        must_fail=["pack_theta: p = (3, 4, 2)", "pack_theta: one layer"],
+        must_pass=["count_params", "unpack_theta"], diagnosis="column by column"),
+    "ex6_forward_difference": Buggy(
+        "ex6", replace("(f(theta + e) - f(theta - e)) / (2 * h)", "(f(theta + e) - f(theta)) / h"),
+        must_fail=["quadratic", "cubic, dim 4"], must_pass=["rel_error"],
+        diagnosis="forward difference"),
+}
+
+# --- attempts to cheat: each must gain nothing ------------------------------------------------
+PATCH_NUMPY = replace(
+    "    ### BEGIN SOLUTION\n    L = len(W) - 1",
+    "    ### BEGIN SOLUTION\n    np.allclose = lambda *a, **k: True\n"
+    "    np.testing.assert_allclose = lambda *a, **k: None\n"
+    "    np.array_equal = lambda *a, **k: True\n"
+    "    return [None] + [np.zeros_like(w) for w in W[1:]], [None] + [np.zeros(w.shape[0]) "
+    "for w in W[1:]]\n    L = len(W) - 1")
+
+ALWAYS_EQUAL = replace(
+    "    ### BEGIN SOLUTION\n    S = ACTIVATIONS[activation]",
+    "    ### BEGIN SOLUTION\n    class Same(np.ndarray):\n"
+    "        def __eq__(self, other):\n            return True\n"
+    "        __ne__ = lambda self, other: False\n"
+    "    class Anything:\n        def __eq__(self, other):\n            return True\n"
+    "    if z.shape[0] > 3:\n        return Anything()\n"
+    "    return np.zeros_like(z).view(Same)\n    S = ACTIVATIONS[activation]")
+
+INPUT_TRANSFORMER = append(
+    "ip = get_ipython()\n"
+    "ip.input_transformers_post.append(lambda lines: ['pass\\n'])\n")
+
+CALL_REFERENCE = replace(
+    "    ### BEGIN SOLUTION\n    L = len(W) - 1",
+    "    ### BEGIN SOLUTION\n    from bplib import algorithm1\n    L = len(W) - 1")
+
+HIDDEN_REFERENCE = replace(
+    "    ### BEGIN SOLUTION\n    L = len(W) - 1",
+    "    ### BEGIN SOLUTION\n    import bplib.activations as act\n"
+    "    ref = getattr(act, 'algo' + 'rithm1', None) or getattr(act, 'algorithm2_' + 'loop')\n"
+    "    L = len(W) - 1")
+
+
+def write_file_attempt(path: str) -> Edit:
+    """The cell tries to overwrite ``path`` (the gradebook, a file outside its temp dir)."""
+    return append(
+        "try:\n"
+        f"    np.savetxt({path!r}, np.ones((1, 1)))\n"
+        "except Exception:\n"
+        "    pass\n")
+
+
+# --- broken submissions -----------------------------------------------------------------------
+RAISES = replace("    ### BEGIN SOLUTION\n    return sum(",
+                 "    ### BEGIN SOLUTION\n    raise ValueError('oops')\n    return sum(")
+INFINITE_LOOP = replace("    g = stable_softmax(np.concatenate([[0.0], z]))",
+                        "    while True:\n        pass")
+MEMORY = replace("    ### BEGIN SOLUTION\n    S = ACTIVATIONS[activation]",
+                 "    ### BEGIN SOLUTION\n    big = [0.0] * (10 ** 10)\n"
+                 "    S = ACTIVATIONS[activation]")
+SYSTEM_EXIT = replace("    ### BEGIN SOLUTION\n    L, n = len(W) - 1, X.shape[0]",
+                      "    ### BEGIN SOLUTION\n    raise SystemExit(3)\n"
+                      "    L, n = len(W) - 1, X.shape[0]")
+# ctypes reached without naming it (so the static scan cannot see it): the process dies
+_CT = "getattr(getattr(np, 'ctypes' + 'lib'), 'ctypes')"
+OS_EXIT = append(f"{_CT}.CDLL(None)._exit(7)\n")
+KILLED = append(f"_libc = {_CT}.CDLL(None)\n_libc.kill(_libc.getpid(), 9)\n")
+HUGE_OUTPUT = replace("    ### BEGIN SOLUTION\n    theta = np.array(theta, dtype=float)",
+                      "    ### BEGIN SOLUTION\n    print('x' * 10 ** 7)\n"
+                      "    theta = np.array(theta, dtype=float)")
+
+
+def write_all(root: Path) -> None:
+    for name, bug in BUGGY.items():
+        build(root / name, {bug.exercise: bug.edit})
+    build(root / "untouched", source=EXERCISES)
+    build(root / "tamper_patch_numpy", {"ex4": PATCH_NUMPY})
+    build(root / "tamper_always_equal", {"ex3": ALWAYS_EQUAL})
+    build(root / "tamper_input_transformer", {"ex4": INPUT_TRANSFORMER})
+    build(root / "tamper_call_reference", {"ex4": CALL_REFERENCE})
+    build(root / "tamper_hidden_reference", {"ex4": HIDDEN_REFERENCE})
+    build(root / "bad_raises", {"ex1": RAISES})
+    build(root / "bad_infinite_loop", {"ex2": INFINITE_LOOP})
+    build(root / "bad_memory", {"ex3": MEMORY})
+    build(root / "bad_system_exit", {"ex5": SYSTEM_EXIT})
+    build(root / "bad_os_exit", {"ex4": OS_EXIT})
+    build(root / "bad_killed", {"ex2": KILLED})
+    build(root / "bad_huge_output", {"ex6": HUGE_OUTPUT})
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    out = ROOT / "tests" / "data" / "submissions"
+    write_all(out)
+    print(f"wrote test submissions to {out}")
