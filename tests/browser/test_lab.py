@@ -166,6 +166,7 @@ def test_index_links_open_their_targets(lab_page, lab, artifacts):
     links = markdown_links(INDEX)
     assert links, "the index notebook has no relative links to the course's notebooks"
     index_path = rel(INDEX)
+    t0 = time.monotonic()
     ui.open_notebook(index_path)
     opened = []
     try:
@@ -214,7 +215,8 @@ def test_index_links_open_their_targets(lab_page, lab, artifacts):
     finally:
         ui.page.screenshot(path=str(artifacts / "index_links.png"))
         with open(artifacts / "report.txt", "a") as f:
-            f.write("index links:\n" + "".join(f"  {o}\n" for o in opened))
+            f.write(f"index links ({time.monotonic() - t0:.1f} s):\n"
+                    + "".join(f"  {o}\n" for o in opened))
 
 
 @pytest.mark.skipif(not EXERCISES, reason="no exercises/ex*.ipynb written yet")
@@ -243,12 +245,22 @@ def test_exercise_self_check_shows_feedback(lab_page, artifacts):
         outputs = [(c["index"], [o["text"][:80] for o in c["outputs"]]) for c in ui.cells()]
         assert found, (f"{exercise.name}: no cell output contains {FEEDBACK_MARK!r} after "
                        f"running the notebook; outputs: {outputs}")
+        check_cell = found[0]
+        assert re.search(r"\bcheck", check_cell["source"]), \
+            f"{exercise.name}: the feedback came from cell {check_cell['index']}, not a check cell"
+        raised = [f"{o['ename']}: {o['evalue']}" for o in check_cell["outputs"]
+                  if o["type"] == "error"]
+        assert not raised, \
+            f"{exercise.name}: the check cell raised instead of giving feedback: {raised}"
         # ...and the page shows it, not only the model.
-        cell = ui.page.locator(".jp-Notebook .jp-Cell").nth(found[0]["index"])
+        cell = ui.page.locator(".jp-Notebook .jp-Cell").nth(check_cell["index"])
         cell.scroll_into_view_if_needed()
         shown = cell.locator(".jp-OutputArea").inner_text()
         assert FEEDBACK_MARK in shown.lower(), \
             f"{exercise.name}: the check cell's feedback is not shown on the page: {shown!r}"
+        with open(artifacts / "report.txt", "a") as f:
+            f.write(f"{exercise.name}: cell {check_cell['index']} shows the self-check "
+                    f"feedback: {shown.strip().splitlines()[-1][:100]!r}\n")
     finally:
         ui.page.screenshot(path=str(artifacts / f"{exercise.stem}_check.png"))
     assert file_digest(exercise) == digest, f"{exercise.name} was modified on disk"
