@@ -1,0 +1,127 @@
+"""bplib-grade killed with SIGKILL mid-run resumes without regrading or losing rows; --sandbox
+runs student code under bubblewrap (read-only file system, private /tmp, no network)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grading_submissions as subs
+import pytest
+
+from bplib.grading import cli
+from bplib.grading.runner import BWRAP, SandboxUnavailable, check_sandbox
+
+
+def _rows(book: Path) -> dict[str, dict]:
+    with open(book, newline="") as f:
+        return {r["submission"]: r for r in csv.DictReader(f)}
+
+
+def _journal_ids(book: Path) -> list[str]:
+    ids = []
+    for line in Path(str(book) + ".journal.jsonl").read_text().splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if "row" in rec:
+            ids.append(rec["row"]["submission"])
+    return ids
+
+
+def test_sigkill_mid_run_resumes_without_regrading_or_losing_rows(tmp_path):
+    sub = tmp_path / "subs"
+    for i in range(8):
+        # every other one is slow (an infinite loop stopped by the timeout) to widen the window
+        subs.build(sub / f"s{i}", {"ex2": subs.INFINITE_LOOP} if i % 2 else None)
+    book = tmp_path / "gb.csv"
+    folders = sorted(str(p) for p in sub.iterdir())
+    cmd = [sys.executable, "-m", "bplib.grading.cli", *folders, "-o", str(book), "-j", "1",
+           "--seed", "5", "--timeout", "2", "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if book.exists() and len(_journal_ids(book)) >= 3:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the grader and everything it started
+    proc.wait()
+    done = _journal_ids(book)
+    assert 3 <= len(done) < 8, done
+    assert set(_rows(book)) == set(done)  # the CSV holds every journaled row, no partial one
+
+    rc = cli.main([*folders, "-o", str(book), "-j", "2", "--timeout", "2", "--no-progress"])
+    assert rc == 1  # the looping submissions are recorded with status "ex2: timeout"
+    ids = _journal_ids(book)
+    assert sorted(ids) == sorted(f"s{i}" for i in range(8))  # each graded exactly once
+    assert ids[: len(done)] == done
+    rows = _rows(book)
+    assert len(rows) == 8 and {r["seed"] for r in rows.values()} == {"5"}
+    assert rows["s0"]["status"] == "ok" and rows["s1"]["status"] == "ex2: timeout"
+
+
+def _sandbox_or_skip() -> None:
+    if not Path(BWRAP).exists():
+        pytest.skip(f"bubblewrap not installed ({BWRAP} missing): --sandbox not tested")
+    try:
+        check_sandbox()
+    except SandboxUnavailable as exc:
+        pytest.skip(f"bubblewrap present but not usable here: {exc}")
+
+
+def test_sandbox_grades_and_confines_writes(tmp_path):
+    _sandbox_or_skip()
+    host_tmp = Path("/tmp") / f"bplib-sandbox-probe-{secrets.token_hex(6)}"
+    instructor = tmp_path / "instructor"
+    instructor.mkdir()
+    os.chmod(instructor, 0o777)  # even a world-writable folder is read-only in the sandbox
+    sub = tmp_path / "subs"
+    subs.build(sub / "solution")
+    subs.build(sub / "writer", {"ex1": subs.write_file_attempt(str(host_tmp)),
+                                "ex2": subs.write_file_attempt(str(instructor / "x.txt"))})
+    subs.build(sub / "looping", {"ex2": subs.INFINITE_LOOP})
+    book = tmp_path / "gb.csv"
+    try:
+        rc = cli.main([str(p) for p in sorted(sub.iterdir())]
+                      + ["-o", str(book), "--sandbox", "-j", "2", "--timeout", "3",
+                         "--no-progress"])
+        assert not host_tmp.exists()
+    finally:
+        if host_tmp.exists():
+            host_tmp.unlink()
+    assert not (instructor / "x.txt").exists()
+    rows = _rows(book)
+    assert rc == 1
+    assert rows["solution"]["status"] == "ok" and rows["writer"]["status"] == "ok"
+    assert float(rows["solution"]["total"]) == float(rows["writer"]["total"]) == 48
+    assert rows["looping"]["status"] == "ex2: timeout" and float(rows["looping"]["ex2"]) == 5
+
+
+def test_sandbox_unavailable_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    from bplib.grading import runner
+
+    monkeypatch.setattr(runner, "BWRAP", str(tmp_path / "no-bwrap"))
+    rc = cli.main([str(tmp_path), "-o", str(tmp_path / "gb.csv"), "--sandbox", "--no-progress"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "bubblewrap" in err and "without --sandbox" in err
+    assert not (tmp_path / "gb.csv").exists()
+
+
+def test_cli_usage_errors_exit_2(tmp_path, capsys):
+    assert cli.main([str(tmp_path), "-o", str(tmp_path / "g.csv"), "--only", "ex9"]) == 2
+    assert "ex9" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        cli.main([str(tmp_path), "-o", str(tmp_path / "g.csv"), "-j", "0"])
+    assert exc.value.code == 2
+    assert shutil.which("bplib-grade") or Path(sys.executable).with_name("bplib-grade").exists()
