@@ -30,6 +30,7 @@ per row (the fast path). Tests prove the three equal.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -263,8 +264,12 @@ def _fused_kernels(xp: Any, dtype: Any) -> Any:
     """The module of fused CuPy kernels when ``xp`` is CuPy and they work here, else None."""
     if xp is np:
         return None
-    from . import fused  # noqa: PLC0415  (imports CuPy; only reached with CuPy arrays)
-
+    try:
+        from . import fused  # noqa: PLC0415  (imports CuPy; only reached with CuPy arrays)
+    except Exception as exc:  # a CuPy build without kernel support: keep the plain path
+        warnings.warn(f"bplib.fused unavailable ({type(exc).__name__}: {exc}); using the "
+                      "plain CuPy path", RuntimeWarning, stacklevel=3)
+        return None
     return fused if fused.enabled(dtype) else None
 
 
