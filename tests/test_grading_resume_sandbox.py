@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -105,6 +106,30 @@ def test_sandbox_grades_and_confines_writes(tmp_path):
     assert rows["solution"]["status"] == "ok" and rows["writer"]["status"] == "ok"
     assert float(rows["solution"]["total"]) == float(rows["writer"]["total"]) == 48
     assert rows["looping"]["status"] == "ex2: timeout" and float(rows["looping"]["ex2"]) == 5
+
+
+def test_sandbox_hides_other_submissions(tmp_path):
+    _sandbox_or_skip()
+    base = Path(tempfile.mkdtemp(prefix="bplib-sbx-test-", dir="/var/tmp"))
+    try:
+        other = subs.build(base / "other")
+        (other / "secret.txt").write_text("1 2 3\n")
+        snoop = subs.append(
+            "try:\n"
+            f"    np.loadtxt({str(other / 'secret.txt')!r})\n"
+            "    def count_params(p):  # only if the other student's file was readable\n"
+            "        return -1\n"
+            "except Exception:\n"
+            "    pass\n")
+        subs.build(base / "snoop", {"ex1": snoop})
+        book = tmp_path / "gb.csv"
+        cli.main([str(base / "other"), str(base / "snoop"), "-o", str(book), "--sandbox",
+                  "--only", "ex1", "--no-progress"])
+        assert float(_rows(book)["snoop"]["ex1"]) == 6
+        # without the sandbox (as nobody) a world-readable file is readable: the cell "wins"
+        # nothing but the read succeeds, which is why docs/grading.md says chmod go-rwx
+    finally:
+        shutil.rmtree(base)
 
 
 def test_sandbox_unavailable_is_a_clear_error(tmp_path, monkeypatch, capsys):

@@ -28,7 +28,7 @@ from .grade import grade_submission
 from .gradebook import Gradebook, SeedMismatch
 from .manifest import load_manifest
 from .notebooks import discover
-from .runner import Limits, SandboxUnavailable, check_sandbox, drops_privileges
+from .runner import Limits, SandboxUnavailable, check_sandbox, drops_privileges, hideable
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -88,11 +88,18 @@ def main(argv: list[str] | None = None) -> int:
     if len(todo) < len(subs):
         print(f"bplib-grade: resuming: {len(subs) - len(todo)} submission(s) already graded in "
               f"{args.output}", file=sys.stderr)
+    if args.feedback:
+        args.feedback.mkdir(parents=True, exist_ok=True)
     limits = Limits(timeout=args.timeout, memory_mb=args.memory)
+    # in the sandbox, the folders holding submissions, gradebook and feedback look empty
+    hide = hideable([*(s.path.parent if s.path.is_file() else s.path for s in subs),
+                     *(s.path.parent for s in subs), args.output.parent,
+                     *([args.feedback] if args.feedback else [])]) if args.sandbox else []
     internal_errors = 0
 
     def work(sub):
-        result = grade_submission(sub, exercises, book.seed, limits, sandbox=args.sandbox)
+        result = grade_submission(sub, exercises, book.seed, limits, sandbox=args.sandbox,
+                                  hide=hide)
         if args.feedback:
             feedback.write(result, args.feedback)
         book.record(result)  # last: a journaled row means its feedback exists

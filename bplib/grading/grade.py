@@ -61,8 +61,20 @@ def _error_text(err: dict) -> str:
     return f"raised {err['type']}: {err['message']}{where}"
 
 
+def _hint(err: dict) -> str:
+    """A likely cause for a common exception, in the lecture's terms."""
+    msg = err["message"]
+    if err["type"] == "ValueError" and ("matmul" in msg or "not aligned" in msg
+                                        or "broadcast" in msg):
+        return ("a shape mismatch in a product: W_l has shape (p_l, p_{l-1}), so the backward "
+                "step needs W_l^T (transposed W?)")
+    if err["type"] == "MemoryError":
+        return "the function allocated far more memory than the exercise needs"
+    return ""
+
+
 def grade_exercise(ex: Exercise, found, seed: int, limits: Limits,
-                   sandbox: bool) -> ExerciseResult:
+                   sandbox: bool, hide: list | None = None) -> ExerciseResult:
     res = ExerciseResult(ex.id, ex.title, found.status, None if ex.manual else 0.0, ex.points,
                          found.message)
     if ex.manual:
@@ -83,7 +95,7 @@ def grade_exercise(ex: Exercise, found, seed: int, limits: Limits,
                        + "; ".join(violations[:5]))
         return res
     cases: list[Case] = make_cases(ex.id, seed)
-    run = run_exercise(ex, found.source or "", cases, limits, sandbox=sandbox)
+    run = run_exercise(ex, found.source or "", cases, limits, sandbox=sandbox, hide=hide)
     notes = [found.message] if found.message else []
     if run.cell_error:
         notes.append("when run on its own, the cell " + _error_text(run.cell_error)
@@ -103,7 +115,7 @@ def grade_exercise(ex: Exercise, found, seed: int, limits: Limits,
         elif err is not None:
             kinds.add(err["type"])
             out = CaseOutcome(case.name, case.function, False, _error_text(err),
-                              counterexample=describe_args(case, arg_names))
+                              _hint(err), describe_args(case, arg_names))
         else:
             v = judge(case, value)
             out = CaseOutcome(case.name, case.function, v.passed, v.message, v.diagnosis,
@@ -138,7 +150,7 @@ def grade_exercise(ex: Exercise, found, seed: int, limits: Limits,
 
 
 def grade_submission(sub: Submission, exercises: dict[str, Exercise], seed: int, limits: Limits,
-                     sandbox: bool = False) -> SubmissionResult:
+                     sandbox: bool = False, hide: list | None = None) -> SubmissionResult:
     read = read_submission(sub, exercises)
     out = SubmissionResult(sub.id, sub.digest, seed, "ok", 0.0,
                            sum(e.points for e in exercises.values() if not e.manual),
@@ -151,7 +163,7 @@ def grade_submission(sub: Submission, exercises: dict[str, Exercise], seed: int,
                                                   read.problem or "")
         return out
     for ex in exercises.values():
-        out.exercises[ex.id] = grade_exercise(ex, read.cells[ex.id], seed, limits, sandbox)
+        out.exercises[ex.id] = grade_exercise(ex, read.cells[ex.id], seed, limits, sandbox, hide)
     out.total = round(sum(r.score or 0.0 for r in out.exercises.values()), 2)
     bad = [f"{r.id}: {r.status}" for r in out.exercises.values() if r.status not in CLEAN]
     out.status = "; ".join(bad) if bad else "ok"

@@ -73,10 +73,26 @@ def drops_privileges() -> bool:
     return os.geteuid() == 0
 
 
-def sandbox_command(job_in: Path, work: Path, argv: list[str]) -> list[str]:
-    cmd = [BWRAP, "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
-           "--ro-bind", str(job_in), str(job_in), "--bind", str(work), str(work),
-           "--chdir", str(work), "--unshare-all", "--die-with-parent", "--new-session"]
+def hideable(paths: list[Path]) -> list[Path]:
+    """Folders to mask in the sandbox (other submissions, the gradebook's and feedback's
+    folders), leaving out any that hold the interpreter or bplib itself."""
+    needed = [Path(sys.prefix).resolve(), Path(sys.executable).resolve(), BPLIB_DIR,
+              Path(tempfile.gettempdir()).resolve()]
+    out = []
+    for p in {Path(p).resolve() for p in paths}:
+        if (p.is_dir() and p != Path("/") and not any(n == p or p in n.parents for n in needed)
+                and needed[-1] not in p.parents):  # under /tmp: hidden by --tmpfs /tmp already
+            out.append(p)
+    return sorted(out)
+
+
+def sandbox_command(job_in: Path, work: Path, argv: list[str],
+                    hide: list[Path] | None = None) -> list[str]:
+    cmd = [BWRAP, "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
+    for p in hide or []:
+        cmd += ["--tmpfs", str(p)]  # an empty folder where other students' work lies
+    cmd += ["--ro-bind", str(job_in), str(job_in), "--bind", str(work), str(work),
+            "--chdir", str(work), "--unshare-all", "--die-with-parent", "--new-session"]
     if drops_privileges():
         cmd += ["--uid", str(NOBODY), "--gid", str(NOBODY)]
     return [*cmd, "--", *argv]
@@ -258,7 +274,7 @@ def _collect(work: Path, n_cases: int) -> tuple[dict | None, list[tuple[Any, dic
 
 # --- the process -------------------------------------------------------------------------------
 def run_exercise(ex, source: str, cases: list[Case], limits: Limits,
-                 sandbox: bool = False) -> ExerciseRun:
+                 sandbox: bool = False, hide: list[Path] | None = None) -> ExerciseRun:
     """Run ``source`` and call its functions on ``cases`` in a fresh restricted process."""
     root = Path(tempfile.mkdtemp(prefix="bplib-grade-"))
     try:
@@ -273,7 +289,7 @@ def run_exercise(ex, source: str, cases: list[Case], limits: Limits,
             os.chmod(f, 0o644)
         argv = [sys.executable, "-I", "-B", str(WORKER)]
         if sandbox:
-            argv = sandbox_command(job_in, work, argv)
+            argv = sandbox_command(job_in, work, argv, hide)
         elif drops_privileges():
             os.chown(work, NOBODY, NOBODY)  # the worker becomes nobody before the cell runs
         with open(root / "stdout", "wb") as out, open(root / "stderr", "wb") as err:
