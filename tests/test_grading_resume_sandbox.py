@@ -111,6 +111,7 @@ def test_sandbox_grades_and_confines_writes(tmp_path):
 def test_sandbox_hides_other_submissions(tmp_path):
     _sandbox_or_skip()
     base = Path(tempfile.mkdtemp(prefix="bplib-sbx-test-", dir="/var/tmp"))
+    os.chmod(base, 0o755)  # readable by nobody: only the sandbox's masking keeps it out
     try:
         other = subs.build(base / "other")
         (other / "secret.txt").write_text("1 2 3\n")
@@ -126,8 +127,7 @@ def test_sandbox_hides_other_submissions(tmp_path):
         cli.main([str(base / "other"), str(base / "snoop"), "-o", str(book), "--sandbox",
                   "--only", "ex1", "--no-progress"])
         assert float(_rows(book)["snoop"]["ex1"]) == 6
-        # without the sandbox (as nobody) a world-readable file is readable: the cell "wins"
-        # nothing but the read succeeds, which is why docs/grading.md says chmod go-rwx
+        # without the sandbox a world-readable file is readable (docs: chmod -R go-rwx)
     finally:
         shutil.rmtree(base)
 

@@ -6,7 +6,8 @@ cwd a fresh directory with an unguessable name, a scrubbed environment, its own 
 seconds, file size, processes; set by the worker before any student code runs), and, when the
 grader runs as root, the uid/gid of ``nobody`` so the student's code cannot write the
 gradebook or the instructor's files. ``sandbox=True`` wraps it in bubblewrap: read-only file
-system, private /tmp, no network, own PID namespace, killed with the grader.
+system, private /tmp, no network, own PID namespace, killed with the grader, and the folders
+of the submissions, gradebook and feedback masked.
 
 Answers come back as JSON and .npy files; each is opened without following links, size-capped,
 loaded with ``allow_pickle=False`` and checked for type; the grader trusts nothing else.
@@ -91,10 +92,18 @@ def sandbox_command(job_in: Path, work: Path, argv: list[str],
     cmd = [BWRAP, "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
     for p in hide or []:
         cmd += ["--tmpfs", str(p)]  # an empty folder where other students' work lies
+    for d in reversed(work.parents):  # traversable by nobody, as outside (mkdtemp is 0711)
+        if str(d) not in ("/", "/tmp") and d.is_relative_to("/tmp"):
+            cmd += ["--perms", "0711", "--dir", str(d)]
     cmd += ["--ro-bind", str(job_in), str(job_in), "--bind", str(work), str(work),
-            "--chdir", str(work), "--unshare-all", "--die-with-parent", "--new-session"]
+            "--chdir", str(work), "--die-with-parent", "--new-session"]
     if drops_privileges():
-        cmd += ["--uid", str(NOBODY), "--gid", str(NOBODY)]
+        # No user namespace: a uid mapped inside one would be root outside and could read
+        # root's files. The worker drops to the real nobody itself, as without --sandbox.
+        cmd += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                "--unshare-cgroup-try"]
+    else:
+        cmd += ["--unshare-all"]
     return [*cmd, "--", *argv]
 
 
@@ -283,15 +292,14 @@ def run_exercise(ex, source: str, cases: list[Case], limits: Limits,
         job_in.mkdir(mode=0o755)
         work = root / secrets.token_hex(16)
         work.mkdir(mode=0o700)
-        _write_job(job_in, ex, source, cases, limits,
-                   NOBODY if drops_privileges() and not sandbox else None)
+        _write_job(job_in, ex, source, cases, limits, NOBODY if drops_privileges() else None)
         for f in job_in.iterdir():
             os.chmod(f, 0o644)
         argv = [sys.executable, "-I", "-B", str(WORKER)]
+        if drops_privileges():
+            os.chown(work, NOBODY, NOBODY)  # the worker becomes nobody before the cell runs
         if sandbox:
             argv = sandbox_command(job_in, work, argv, hide)
-        elif drops_privileges():
-            os.chown(work, NOBODY, NOBODY)  # the worker becomes nobody before the cell runs
         with open(root / "stdout", "wb") as out, open(root / "stderr", "wb") as err:
             proc = subprocess.Popen(argv, cwd=work, env=_env(work), stdin=subprocess.DEVNULL,
                                     stdout=out, stderr=err, start_new_session=True,
