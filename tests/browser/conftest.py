@@ -90,22 +90,42 @@ def browser(browser_prerequisites, lab):
     from playwright.sync_api import sync_playwright
 
     before = {p.pid for p in psutil.Process().children(recursive=True)}
+    # Playwright gives Chromium a fresh profile; a private HOME keeps the rest (Debian's
+    # crash-report database under ~/.config/chromium, caches) out of the user's home.
+    home = Path(tempfile.mkdtemp(prefix="bplib-chromium-"))
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
+           "XDG_CACHE_HOME": str(home / "cache")}
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                      args=CHROMIUM_ARGS)
+                                      args=CHROMIUM_ARGS, env=env)
         try:
             yield chromium
         finally:
             chromium.close()
     # Everything playwright started (its driver, Chromium and Chromium's helpers) must be
     # gone now; the Jupyter server is still running and is checked by its own fixture.
-    left = [p for p in psutil.Process().children(recursive=True)
-            if p.pid not in before and p.pid != lab.proc.pid
-            and lab.proc.pid not in {a.pid for a in p.parents()}]
+    left = []
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if p.pid not in before and p.pid != lab.proc.pid \
+                    and lab.proc.pid not in {a.pid for a in p.parents()}:
+                left.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    # Chromium's crash handlers are re-parented to init: find them by their private HOME.
+    for p in psutil.process_iter(["cmdline"]):
+        if p.pid not in before and str(home) in " ".join(p.info["cmdline"] or []) \
+                and p not in left:
+            left.append(p)
     _, alive = psutil.wait_procs(left, timeout=10)
-    names = [f"pid {p.pid} {p.name()}" for p in alive]
+    names = []
     for p in alive:
-        p.kill()
+        try:
+            names.append(f"pid {p.pid} {p.name()}")
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    shutil.rmtree(home, ignore_errors=True)
     assert not names, f"browser processes left after closing Chromium (killed): {names}"
 
 
@@ -135,4 +155,7 @@ def lab_page(browser, lab, request):
         finally:
             lab.shutdown_kernels()
     assert not foreign, f"the page tried to reach hosts other than the test server: {foreign}"
+    assert not lab.kernels(), f"kernels still running after shutdown: {lab.kernels()}"
+    assert not lab.child_processes(), \
+        f"kernel processes still alive after shutdown: {lab.child_processes()}"
 

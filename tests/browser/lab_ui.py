@@ -138,6 +138,7 @@ class LabPage:
     page: Any
     server: Any
     console: list[str] = field(default_factory=list)
+    last_error: str | None = None
 
     def console_tail(self, n: int = 15) -> str:
         return "\n".join(self.console[-n:]) or "(none)"
@@ -148,20 +149,34 @@ class LabPage:
         notebook is loaded and its kernel idle."""
         workspace = "bplib-" + re.sub(r"[^A-Za-z0-9]+", "-", path)
         self.page.goto(self.server.lab_url(path, workspace))
-        try:
-            self.page.wait_for_function(_READY_JS, arg=path, timeout=timeout * 1000,
-                                        polling=250)
-        except Exception as e:
-            raise AssertionError(f"{path}: notebook did not open with an idle kernel within "
-                                 f"{timeout:.0f} s ({e.__class__.__name__}); dialog: "
-                                 f"{self.dialog_text()}; console:\n{self.console_tail()}"
-                                 ) from None
+        deadline = time.monotonic() + timeout
+        while not self._evaluate_quietly(_READY_JS, path):
+            dialog = self.dialog_text()
+            if dialog:  # e.g. "Select Kernel" when the notebook's kernel is not installed
+                raise AssertionError(f"{path}: a dialog opened instead of the notebook: "
+                                     f"{dialog!r}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{path}: notebook did not open with an idle kernel "
+                                     f"within {timeout:.0f} s (last page error: "
+                                     f"{self.last_error}); console:\n{self.console_tail()}")
+            time.sleep(0.25)
         # The notebook needs the room more than the file browser does.
         self.page.keyboard.press("Control+b")
 
+    def _evaluate_quietly(self, js: str, arg: Any = None) -> Any:
+        """page.evaluate, but None while the page is still loading or navigating."""
+        try:
+            return self.page.evaluate(js, arg)
+        except Exception as e:  # playwright.Error: context destroyed by a navigation
+            self.last_error = str(e)
+            return None
+
     def dialog_text(self) -> str | None:
-        dialog = self.page.query_selector(".jp-Dialog")
-        return dialog.inner_text() if dialog else None
+        try:
+            dialog = self.page.query_selector(".jp-Dialog")
+            return dialog.inner_text() if dialog else None
+        except Exception:  # page navigating: no dialog to read yet
+            return None
 
     def click_menu(self, menu: str, item: str) -> None:
         self.page.locator(".lm-MenuBar-item", has_text=re.compile(f"^{menu}$")).click()

@@ -13,6 +13,7 @@ own sessions, so killing the server's group alone would leave them behind.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import secrets
@@ -125,7 +126,7 @@ class LabServer:
         # anything it forked in one call.
         self.proc = subprocess.Popen(cmd, cwd=self.root_dir, env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + timeout
         info = self.runtime_dir / f"jpserver-{self.proc.pid}.json"
         while time.monotonic() < deadline:
@@ -200,8 +201,23 @@ class LabServer:
                 if e.code != 404:
                     raise
         deadline = time.monotonic() + timeout
-        while self.kernels() and time.monotonic() < deadline:
+        while (self.kernels() or self.child_processes()) and time.monotonic() < deadline:
             time.sleep(0.2)
+
+    def child_processes(self) -> list[str]:
+        """The server's live child processes (its kernels), as "pid command" strings."""
+        try:
+            children = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+        found = []
+        for c in children:
+            try:
+                if c.status() != psutil.STATUS_ZOMBIE:
+                    found.append(f"pid {c.pid} {' '.join(c.cmdline())[:120]}")
+            except psutil.NoSuchProcess:
+                pass
+        return found
 
     def log_tail(self, n: int = 60) -> str:
         try:
@@ -251,3 +267,14 @@ class LabServer:
             if self._log is not None:
                 self._log.close()
         return stray
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the server's child process: get SIGTERM when the test process dies, even by
+    SIGKILL, so a killed test run does not leave a server behind (Linux only)."""
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
