@@ -167,7 +167,6 @@ def algorithm2_batched(net: Network, X: Array, Y: Array) -> Gradient:
     * the output layer is kept transposed, Z_L^T of shape (p_L, n), so the per-example
       max and sum of softmax run along the long axis; softmax + cross-entropy then gives
       Delta_L = (G - E_Y) / n and the loss from one max-shifted exp, with no one-hot matrix;
-    * dC/db_l = Delta_l^T 1 is a matrix-vector product, not a reduction;
     * on CuPy, each element-wise step is one fused kernel (:mod:`bplib.fused`) and the
       input check costs one device round trip.
 
@@ -191,7 +190,7 @@ def algorithm2_batched(net: Network, X: Array, Y: Array) -> Gradient:
     for l in range(L, 0, -1):  # backward pass (lines 7-10); D[L] is the view DT.T
         A_prev = A[l - 1] if l > 1 else X
         dW[l] = D[l].T @ A_prev  # (1/n) Delta_l^T A_{l-1}: (p_l, p_{l-1})
-        db[l] = work.ones @ D[l]  # (1/n) Delta_l^T 1: (p_l,)
+        db[l] = _column_sums(D[l], work, fused)  # (1/n) Delta_l^T 1: (p_l,)
         if l > 1:
             xp.matmul(D[l], net.W[l], out=D[l - 1])  # Delta_l W_l: (n, p_{l-1})
             _mul_dS_inplace(net.S[l - 1], D[l - 1], Z[l - 1], A[l - 1], work, fused)
@@ -213,10 +212,9 @@ class _Work(NamedTuple):
     D: list  # D[l]: Delta_l / n, (n, p_l); D[L] is DT.T
     ZT: Array  # Z_L^T: (p_L, n), one example per column
     DT: Array  # Delta_L^T / n: (p_L, n)
-    ones: Array  # (n,): Delta_l^T 1 is the bias gradient
+    ones: Array  # (n,): Delta_l^T 1 is the bias gradient (on CuPy)
     rows: Array  # (n,): 0..n-1
     zero_row: Array  # (max p_l,) zeros: max(Z, 0-row) broadcasts, faster than a 0 scalar
-    mask: Array  # (n * max p_l,) bool scratch for ReLU'
     scratch: Array  # (n * max p_l,) float scratch for tanh' and logistic'
     loss: Array  # (n,): per-example loss (written by the CuPy kernel)
 
@@ -252,7 +250,6 @@ def _buffers(net: Network, n: int) -> _Work:
         ones=xp.ones(n, dtype=net.dtype),
         rows=xp.arange(n),
         zero_row=xp.zeros(widest, dtype=net.dtype),
-        mask=xp.empty(n * widest, dtype=bool),
         scratch=new(n * widest),
         loss=new(n),
     )
@@ -294,12 +291,22 @@ class _plain:  # noqa: N801  (a namespace, used like the module bplib.fused)
             return False
         if Y.dtype.kind not in "iu" or Y.shape != (X.shape[0],):
             return False
-        if int(Y.min()) < 0 or int(Y.max()) >= net.n_classes:
+        # labels in 0..c-1 with one reduction: as unsigned, a negative label is huge
+        if int(Y.view(f"u{Y.dtype.itemsize}").max()) >= net.n_classes:
             return False
         xp = net.xp
         with np.errstate(over="ignore", invalid="ignore"):  # overflow only means "look closer"
             row_sums = X @ xp.ones(X.shape[1], dtype=X.dtype)
         return bool(xp.isfinite(row_sums).all())
+
+
+def _column_sums(D: Array, work: _Work, fused: Any = None) -> Array:
+    """Delta_l^T 1: line 8's dC/db_l = delta_l summed over the examples (the 1/n is already
+    in Delta_l). A reduction on NumPy (measured faster there than a BLAS matrix-vector
+    product), ones @ Delta_l on CuPy (one cuBLAS call)."""
+    if fused is None and get_xp(D) is np:
+        return D.sum(axis=0)
+    return work.ones @ D
 
 
 def _activate_inplace(name: str, Z: Array, b: Array, out: Array, work: _Work,
@@ -334,9 +341,7 @@ def _mul_dS_inplace(name: str, D: Array, Z: Array, A: Array, work: _Work,
         return
     xp = get_xp(D)
     if name == "relu":  # ReLU'(z) = 1{z > 0} = 1{a > 0}; ReLU'(0) = 0 (RELU_PRIME_AT_ZERO)
-        mask = work.like(work.mask, D)
-        xp.greater(A, 0, out=mask)
-        xp.multiply(D, mask, out=D)
+        D *= A > 0  # measured: faster than a kept bool buffer and xp.greater(out=)
     elif name == "tanh":  # tanh' = 1 - a^2
         t = work.like(work.scratch, D)
         xp.multiply(A, A, out=t)
