@@ -130,7 +130,7 @@ def browser(browser_prerequisites, lab):
 
 
 @pytest.fixture
-def lab_page(browser, lab, request):
+def lab_page(browser, lab):
     """A fresh browser context and page for one test; afterwards every kernel is shut down
     and the page's requests to anywhere but the test server are reported."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
