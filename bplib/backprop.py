@@ -189,11 +189,11 @@ def algorithm2_batched(net: Network, X: Array, Y: Array) -> Gradient:
     dW, db = [None] * (L + 1), [None] * (L + 1)
     for l in range(L, 0, -1):  # backward pass (lines 7-10); D[L] is the view DT.T
         A_prev = A[l - 1] if l > 1 else X
-        dW[l] = D[l].T @ A_prev  # (1/n) Delta_l^T A_{l-1}: (p_l, p_{l-1})
-        db[l] = _column_sums(D[l], work, fused)  # (1/n) Delta_l^T 1: (p_l,)
-        if l > 1:
+        if l > 1:  # line 10 before lines 8-9 (same values): A_{l-1} is then hot for line 9
             xp.matmul(D[l], net.W[l], out=D[l - 1])  # Delta_l W_l: (n, p_{l-1})
             _mul_dS_inplace(net.S[l - 1], D[l - 1], Z[l - 1], A[l - 1], work, fused)
+        dW[l] = D[l].T @ A_prev  # (1/n) Delta_l^T A_{l-1}: (p_l, p_{l-1})
+        db[l] = _column_sums(D[l], work, fused)  # (1/n) Delta_l^T 1: (p_l,)
     return Gradient(dW, db, C)
 
 
