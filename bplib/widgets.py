@@ -35,7 +35,9 @@ class InteractiveFigure(widgets.VBox):
         self.plot_fn = plot_fn
         self.controls = controls
         self.dpi = dpi
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        # natural size (not stretched to the output width, which would blur the PNG)
+        self.image = widgets.Image(format="png", layout=widgets.Layout(
+            width="auto", height="auto", max_width="100%", align_self="flex-start"))
         self.image.add_class("bplib-figure")
         box = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
         super().__init__([box, self.image])
