@@ -34,6 +34,9 @@ GPU: 784-256-256-10 batched <= 0.5 x PyTorch CUDA; the large shapes batched/limi
 Machine load matters on a shared machine: the load average is printed with the results. The
 environment variables OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, when set, change OpenBLAS's
 kernels; compare with ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m bplib.bench``.
+OpenBLAS's worker threads busy-wait between calls; where the cores share execution units this
+slows the single-threaded element-wise passes between products (OPENBLAS_THREAD_TIMEOUT=4
+makes them sleep sooner). These variables are read when OpenBLAS loads, so set them outside.
 """
 
 from __future__ import annotations
@@ -287,8 +290,9 @@ def machine_info(backend: str) -> dict[str, Any]:
         "numpy": np.__version__,
         "blas": _blas_info(),
         "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
-                                           "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-                                           "CUPY_TF32", "BPLIB_FUSED") if k in os.environ},
+                                           "OPENBLAS_NUM_THREADS", "OPENBLAS_THREAD_TIMEOUT",
+                                           "OMP_NUM_THREADS", "CUPY_TF32", "BPLIB_FUSED")
+                if k in os.environ},
     }
     try:
         import torch  # noqa: PLC0415
@@ -441,7 +445,7 @@ def format_table(results: Sequence[Result], info: dict[str, Any]) -> str:
     for r in results:
         for g in r.goals:
             lines.append(f"  {g['status']:4s}  {r.shape} n={r.n} {r.dtype}: {g['ratio']} = "
-                         f"{_fmt(g['value'])} (goal <= {g['bound']:.2f})")
+                         f"{_fmt(g['value'], '.4f')} (goal <= {g['bound']:.2f})")
     return "\n".join(lines)
 
 
