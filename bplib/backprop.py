@@ -148,7 +148,7 @@ def algorithm2_batched(net: Network, X: Array, Y: Array) -> Gradient:
     With one example per row, Algorithm 1's lines for all n examples at once read
 
         Z_l = A_{l-1} W_l^T + b_l,  A_l = S_l(Z_l)                    (lines 3-4)
-        Delta_L = rows (dS_L/dz_L)(dC/dg)                            (line 5)
+        Delta_L: row i is delta_L = (dS_L/dz_L)(dC/dg) of example i  (line 5)
         dC/dW_l = (1/n) Delta_l^T A_{l-1},  dC/db_l = (1/n) Delta_l^T 1  (lines 8-9, averaged)
         Delta_{l-1} = S'_{l-1}(Z_{l-1}) ⊙ (Delta_l W_l)              (line 10)
 
@@ -163,10 +163,16 @@ def algorithm2_batched(net: Network, X: Array, Y: Array) -> Gradient:
       the layer widths stay the same; every step writes into them with ``out=``;
     * A_l overwrites Z_l in place, because S'_l is read off A_l (ReLU: 1{a > 0},
       tanh: 1 - a^2, logistic: a (1 - a)), so a hidden layer costs two element-wise passes
-      forward (add b_l, apply S_l) and one or two backward (multiply by S'_l);
+      forward (add b_l, apply S_l) and one or two backward (multiply by S'_l); ReLU is a
+      maximum against a broadcast zero row, which NumPy runs faster than against 0;
     * the output layer is kept transposed, Z_L^T of shape (p_L, n), so the per-example
       max and sum of softmax run along the long axis; softmax + cross-entropy then gives
       Delta_L = (G - E_Y) / n and the loss from one max-shifted exp, with no one-hot matrix;
+    * line 10 runs before lines 8-9 of the same layer (same values), so A_{l-1} is still in
+      cache for the product of line 9;
+    * the common input (a float batch of the network's dtype, integer labels) is checked
+      with one matrix-vector product X 1 instead of an ``isfinite`` pass; anything else goes
+      to the full check, so every input error is the same as on the reference path;
     * on CuPy, each element-wise step is one fused kernel (:mod:`bplib.fused`) and the
       input check costs one device round trip.
 
