@@ -404,7 +404,7 @@ def _fmt(x: float | None, spec: str = ".3f") -> str:
 def format_table(results: Sequence[Result], info: dict[str, Any]) -> str:
     """The human-readable report: machine line, table of ms and ratios, goals."""
     blas = ", ".join(f"{d.get('internal_api')} {d.get('version')} "
-                     f"({d.get('architecture') or '?'}, {d.get('num_threads')} threads)"
+                     f"({d.get('architecture') or '?'}, {d.get('num_threads') or '?'} threads)"
                      for d in info["blas"]) or "unknown"
     torch = info.get("torch")
     lines = [
