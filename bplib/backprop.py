@@ -73,7 +73,11 @@ class Step:
 
 
 def algorithm1_steps(net: Network, x: Array, y: Array) -> Iterator[Step]:
-    """Algorithm 1, yielding after every line so a display can show the state it leaves."""
+    """Algorithm 1, yielding after every line so a display can show the state it leaves.
+
+    Every Step shares the same lists z, a, delta, dW, db, which later lines keep filling in:
+    copy them (``[v.copy() if v is not None else None for v in step.z]``) to keep a snapshot.
+    """
     x = net.check_x(x)
     if x.ndim != 1:
         raise ValueError(f"x: Algorithm 1 takes one example of shape ({net.p[0]},), "
