@@ -17,7 +17,7 @@ milliseconds per full gradient (mean over the n examples) of
   dC/dW_l = Delta_l^T A_{l-1} and Delta_{l-1} = Delta_l W_l for l >= 2, on arrays of the
   same shapes, written into preallocated arrays like the batched form does;
 * ``limit_3L``: the same plus Delta_0 = Delta_1 W_1, i.e. 3 products per layer as counted
-  in issue 2; the batched form never needs Delta_0, so the goals use the stricter ``limit``;
+  in issue 2; the batched form never needs Delta_0, so the goals are judged against both;
 * ``torch``: the same network in PyTorch (same dtype, same weights and data, same number of
   CPU threads), loss ``cross_entropy`` and ``torch.autograd.grad``, when torch imports.
 
@@ -65,7 +65,10 @@ DEFAULT_SHAPES = {
     "cupy": [COURSE_SHAPE, "784-4096x4-10:8192", "784-1024x8-10:4096"],
 }
 GOALS = {  # (ratio key, bound, which results it applies to)
-    "numpy": [("batched_over_limit", 1.10, "all"), ("batched_over_torch", 1.00, "all")],
+    # batched/limit_3L is issue 2's goal as worded (3 products per layer); batched/limit is
+    # the stricter reading (only the 3L - 1 products the batched form performs). Both shown.
+    "numpy": [("batched_over_limit", 1.10, "all"), ("batched_over_limit_3L", 1.10, "all"),
+              ("batched_over_torch", 1.00, "all")],
     "cupy": [("batched_over_torch", 0.50, "course"), ("batched_over_limit", 1.05, "large")],
 }
 
