@@ -1,6 +1,6 @@
 """Generate notebooks/02_diagonal_matrix.ipynb (see nb0_common.py)."""
 
-from nb0_common import CHECK, build, code, md
+from common import CHECK, build, code, md
 
 cells = [
     md("nb02-title", r"""

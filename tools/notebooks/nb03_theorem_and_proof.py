@@ -1,6 +1,6 @@
 """Generate notebooks/03_theorem_and_proof.ipynb (see nb0_common.py)."""
 
-from nb0_common import CHECK, build, code, md
+from common import CHECK, build, code, md
 
 cells = [
     md("nb03-title", r"""

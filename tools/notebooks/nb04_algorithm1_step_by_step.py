@@ -1,6 +1,6 @@
 """Generate notebooks/04_algorithm1_step_by_step.ipynb (see nb0_common.py)."""
 
-from nb0_common import CHECK, build, code, md
+from common import CHECK, build, code, md
 
 cells = [
     md("nb04-title", r"""

@@ -1,6 +1,6 @@
 """Generate notebooks/05_algorithm2_batching.ipynb (see nb0_common.py)."""
 
-from nb0_common import CHECK, build, code, md
+from common import CHECK, build, code, md
 
 cells = [
     md("nb05-title", r"""

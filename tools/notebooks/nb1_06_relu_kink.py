@@ -1,6 +1,6 @@
 """Generate notebooks/06_relu_kink.ipynb (see nb1_common.py)."""
 
-from nb1_common import build, code, md
+from common import build, code, md
 
 cells = [
     md("nb06-title", r"""

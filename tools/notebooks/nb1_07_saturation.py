@@ -1,6 +1,6 @@
 """Generate notebooks/07_saturation.ipynb (see nb1_common.py)."""
 
-from nb1_common import build, code, md
+from common import build, code, md
 
 cells = [
     md("nb07-title", r"""

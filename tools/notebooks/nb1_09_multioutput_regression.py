@@ -1,6 +1,6 @@
 """Generate notebooks/09_multioutput_regression.ipynb (see nb1_common.py)."""
 
-from nb1_common import build, code, md
+from common import build, code, md
 
 cells = [
     md("nb09-title", r"""

@@ -1,9 +1,9 @@
-"""Helpers for the generator scripts of notebooks 00-05 (tools/notebooks/nb0*.py).
+"""Helpers for the generator scripts of the notebooks (tools/notebooks/nb*.py).
 
 Each generator lists its cells with fixed ids (stable diffs), writes the unexecuted notebook
 with nbformat, then executes and saves it with tools/execute_notebooks.py:
 
-    .venv/bin/python tools/notebooks/nb01_gradient_computations.py
+    .venv/bin/python tools/notebooks/nb01_gradient_computations.py  # or --no-run
 
 The .ipynb files in notebooks/ are what ships; these scripts only make rebuilding them easy.
 """
@@ -30,13 +30,16 @@ def md(cell_id: str, text: str) -> nbformat.NotebookNode:
     return new_markdown_cell(textwrap.dedent(text).strip("\n"), id=cell_id)
 
 
-def code(cell_id: str, source: str) -> nbformat.NotebookNode:
-    """A code cell with a fixed id."""
-    return new_code_cell(textwrap.dedent(source).strip("\n"), id=cell_id)
+def code(cell_id: str, source: str, checked: bool = False) -> nbformat.NotebookNode:
+    """A code cell with a fixed id; ``checked=True`` puts the nbval marker on its first line."""
+    source = textwrap.dedent(source).strip("\n")
+    if checked:
+        source = f"{CHECK}\n{source}"
+    return new_code_cell(source, id=cell_id)
 
 
-def build(name: str, cells: list[nbformat.NotebookNode], run: bool = True) -> Path:
-    """Write notebooks/<name> from ``cells`` and (by default) execute and save it."""
+def build(name: str, cells: list[nbformat.NotebookNode]) -> Path:
+    """Write notebooks/<name> from ``cells``; execute and save it unless --no-run is given."""
     ids = [c.id for c in cells]
     if len(set(ids)) != len(ids):
         raise ValueError(f"cells: duplicate ids in {name}: {sorted(ids)}")
@@ -48,6 +51,6 @@ def build(name: str, cells: list[nbformat.NotebookNode], run: bool = True) -> Pa
     path.parent.mkdir(exist_ok=True)
     nbformat.validate(nb)
     nbformat.write(nb, path)
-    if run:
+    if "--no-run" not in sys.argv:
         print(f"{path.relative_to(ROOT)}: {execute(path):.1f} s", flush=True)
     return path
