@@ -117,14 +117,9 @@ def browser(browser_prerequisites, lab):
         if p.pid not in before and str(home) in " ".join(p.info["cmdline"] or []) \
                 and p not in left:
             left.append(p)
-    _, alive = psutil.wait_procs(left, timeout=10)
-    names = []
-    for p in alive:
-        try:
-            names.append(f"pid {p.pid} {p.name()}")
-            p.kill()
-        except psutil.NoSuchProcess:
-            pass
+    from labserver import kill_survivors  # lazy, like psutil: the skip check runs first
+
+    names = kill_survivors(left, timeout=10)
     shutil.rmtree(home, ignore_errors=True)
     assert not names, f"browser processes left after closing Chromium (killed): {names}"
 

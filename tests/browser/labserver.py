@@ -252,14 +252,7 @@ class LabServer:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-            _, alive = psutil.wait_procs(family, timeout=5)
-            for p in alive:
-                try:
-                    stray.append(f"pid {p.pid} {' '.join(p.cmdline())[:120]}")
-                    p.kill()
-                except psutil.NoSuchProcess:
-                    pass
-            psutil.wait_procs(alive, timeout=5)
+            stray += kill_survivors(family, timeout=5)
             if self.proc.poll() is None:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
@@ -271,6 +264,21 @@ class LabServer:
 
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 PR_SET_PDEATHSIG = 1
+
+
+def kill_survivors(procs: list[psutil.Process], timeout: float) -> list[str]:
+    """Wait up to ``timeout`` for ``procs`` to exit, kill the ones still alive and describe
+    them ("pid N command line"), so a caller can report strays."""
+    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    names = []
+    for p in alive:
+        try:
+            names.append(f"pid {p.pid} {' '.join(p.cmdline())[:120]}")
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=5)
+    return names
 
 
 def _die_with_parent() -> None:
