@@ -43,6 +43,9 @@ class InteractiveFigure(widgets.VBox):
         super().__init__([box, self.image])
         for w in controls.values():
             w.observe(self.redraw, names="value")
+            style = getattr(w, "style", None)
+            if style is not None and hasattr(style, "description_width"):
+                style.description_width = "initial"  # show whole labels, not "weight sc..."
         self.redraw()
 
     def values(self) -> dict[str, Any]:
