@@ -221,3 +221,12 @@ def test_single_notebook_file_is_a_submission(tmp_path):
     shutil.copy(subs.SOLUTIONS / "ex2_softmax_delta.ipynb", tmp_path / "alice.ipynb")
     res = read_submission(discover([tmp_path / "alice.ipynb"])[0], EX)
     assert res.cells["ex2"].status == "ok" and res.cells["ex4"].status == "missing cell"
+
+
+def test_gradebook_creates_the_output_folder(tmp_path):
+    """`-o grades/gradebook.csv` works when grades/ does not exist yet (the README's command)."""
+    from bplib.grading.gradebook import Gradebook
+    from bplib.grading.manifest import load_manifest
+
+    book = Gradebook(tmp_path / "grades" / "gradebook.csv", load_manifest(), seed=3)
+    assert book.seed == 3 and (tmp_path / "grades" / "gradebook.csv").exists()

@@ -55,6 +55,7 @@ class Gradebook:
 
     def __init__(self, csv_path: Path, exercises: dict[str, Exercise], seed: int | None):
         self.csv_path = Path(csv_path)
+        self.csv_path.parent.mkdir(parents=True, exist_ok=True)  # -o grades/gradebook.csv
         self.journal = journal_path(self.csv_path)
         self.exercises = exercises
         self.rows: dict[str, dict] = {}
