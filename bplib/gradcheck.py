@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .backend import to_numpy
+from .losses import OutputLoss, general_delta_L
 from .network import Network, feed_forward, theta_blocks
 
 Array = Any
@@ -46,6 +47,25 @@ def central_difference(f: Callable[[Array], float], theta: Array, h: float = DEF
         theta[i] = t
         g[i] = (f_plus - f_minus) / (2 * h)
     return g
+
+
+class DeltaForms(NamedTuple):
+    """delta_L = dC/dz_L of one example, three ways (see :func:`delta_L_three_ways`)."""
+
+    closed: np.ndarray  # the output/loss pair's closed form (e.g. g - e_y)
+    jacobian: np.ndarray  # (dS_L/dz_L)(dC/dg), the lecture's layout
+    numeric: np.ndarray  # central differences of C(z_L)
+
+
+def delta_L_three_ways(pair: OutputLoss, z: Array, y: Array, h: float = DEFAULT_H
+                       ) -> DeltaForms:
+    """delta_L for one example (float64): the pair's closed form, the lecture's general form
+    (dS_L/dz_L)(dC/dg) from the Jacobian, and central differences of the loss C(z_L)."""
+    z = np.asarray(z, dtype=np.float64)
+    if not pair.classification:
+        y = np.asarray(y, dtype=np.float64)
+    return DeltaForms(pair.delta_L(z, y), general_delta_L(pair, z, y),
+                      central_difference(lambda v: float(pair.C(v, y)), z, h))
 
 
 @dataclass

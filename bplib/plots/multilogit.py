@@ -13,14 +13,14 @@ by adding a constant to every logit).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from ..activations import softmax, softmax_naive
-from ..gradcheck import central_difference
-from ..losses import general_delta_L, get_output_loss, reduce_multilogit
+from ..gradcheck import DeltaForms, delta_L_three_ways
+from ..losses import get_output_loss, reduce_multilogit
 from ..network import Network
 
 Array = Any
@@ -39,26 +39,11 @@ def softmax_both(z: Array) -> tuple[np.ndarray, np.ndarray]:
     return naive, softmax(z)
 
 
-class DeltaForms(NamedTuple):
-    """delta_L = dC/dz_L for softmax + cross-entropy, three ways."""
-
-    closed: np.ndarray  # g - e_y
-    jacobian: np.ndarray  # (dS_L/dz_L)(dC/dg), lecture layout
-    numeric: np.ndarray  # central differences of C(z) = -log softmax(z)_y
-
-
 def delta_forms(z: Array, y: int, output: str = "softmax", h: float = 1e-6) -> DeltaForms:
     """delta_L for one example three ways: the pair's closed form (g - e_y; for the reduced
     model its entries 1..c-1), the Jacobian form (dS_L/dz_L)(dC/dg) of the lecture, and
-    central differences of the loss C(z_L) (float64)."""
-    pair = get_output_loss(output, "cross_entropy")
-    z = np.asarray(z, dtype=np.float64)
-
-    def loss(v: np.ndarray) -> float:
-        return float(pair.C(v, y))
-
-    return DeltaForms(pair.delta_L(z, y), general_delta_L(pair, z, y),
-                      central_difference(loss, z, h))
+    central differences of the loss C(z_L) = -log g_y (float64)."""
+    return delta_L_three_ways(get_output_loss(output, "cross_entropy"), z, y, h)
 
 
 def jacobian_numeric(output: str, z: Array, h: float = 1e-6) -> np.ndarray:

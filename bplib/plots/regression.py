@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from ..data import make_regression, train_test_split
-from ..gradcheck import central_difference
-from ..losses import general_delta_L, get_output_loss
+from ..gradcheck import DeltaForms, delta_L_three_ways
+from ..losses import get_output_loss
 from ..network import Network
 from ..train import steepest_descent
 
@@ -35,26 +35,10 @@ MAX_STEPS = 3000
 SNAPSHOT_EVERY = 25
 
 
-class DeltaForms(NamedTuple):
-    """delta_L = dC/dz_L for an element-wise S_L + squared error, three ways."""
-
-    closed: np.ndarray  # S'_L(z_L) ⊙ 2(g - y)
-    jacobian: np.ndarray  # (dS_L/dz_L)(dC/dg), lecture layout (diagonal here)
-    numeric: np.ndarray  # central differences of C(z) = ||S_L(z) - y||^2
-
-
 def delta_forms(output: str, z: Array, y: Array, h: float = 1e-6) -> DeltaForms:
     """delta_L for one example three ways (float64): the closed form S'_L(z) ⊙ 2(g - y), the
     lecture's (dS_L/dz_L)(dC/dg), and central differences of C(z_L) = ||S_L(z_L) - y||^2."""
-    pair = get_output_loss(output, "squared_error")
-    z = np.asarray(z, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-
-    def loss(v: np.ndarray) -> float:
-        return float(pair.C(v, y))
-
-    return DeltaForms(pair.delta_L(z, y), general_delta_L(pair, z, y),
-                      central_difference(loss, z, h))
+    return delta_L_three_ways(get_output_loss(output, "squared_error"), z, y, h)
 
 
 @lru_cache(maxsize=1)
