@@ -188,18 +188,13 @@ class LabServer:
 
     def shutdown_kernels(self, timeout: float = 30.0) -> None:
         """Delete every session and kernel, then wait until the server lists none."""
-        for s in self.sessions():
-            try:
-                self.api("DELETE", f"sessions/{s['id']}", timeout=timeout)
-            except urllib.error.HTTPError as e:
-                if e.code != 404:
-                    raise
-        for k in self.kernels():
-            try:
-                self.api("DELETE", f"kernels/{k['id']}", timeout=timeout)
-            except urllib.error.HTTPError as e:
-                if e.code != 404:
-                    raise
+        for kind in ("sessions", "kernels"):  # listed in turn: a session takes its kernel
+            for item in self.api("GET", kind):
+                try:
+                    self.api("DELETE", f"{kind}/{item['id']}", timeout=timeout)
+                except urllib.error.HTTPError as e:
+                    if e.code != 404:  # already gone
+                        raise
         deadline = time.monotonic() + timeout
         while (self.kernels() or self.child_processes()) and time.monotonic() < deadline:
             time.sleep(0.2)
