@@ -59,7 +59,11 @@ def test_sigkill_mid_run_resumes_without_regrading_or_losing_rows(tmp_path):
     proc.wait()
     done = _journal_ids(book)
     assert 3 <= len(done) < 8, done
-    assert set(_rows(book)) == set(done)  # the CSV holds every journaled row, no partial one
+    # The journal is written (fsynced) first and the CSV rebuilt from it right after, so a
+    # SIGKILL between the two can leave the CSV one row behind, never ahead and never partial;
+    # the resumed run below rebuilds it with every row.
+    in_csv = set(_rows(book))
+    assert in_csv <= set(done) and set(done) - in_csv <= {done[-1]}, (in_csv, done)
 
     rc = cli.main([*folders, "-o", str(book), "-j", "2", "--timeout", "2", "--no-progress"])
     assert rc == 1  # the looping submissions are recorded with status "ex2: timeout"
