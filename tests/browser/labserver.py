@@ -167,9 +167,17 @@ class LabServer:
                                      method=method,
                                      headers={"Authorization": f"token {self.token}",
                                               "Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            raw = resp.read()
-        return json.loads(raw) if raw else None
+        # jupyter_server answers GET /api/kernels with 500 while a kernel is still starting
+        # (its last_activity is not set yet): a GET is retried a few times, then raises.
+        for attempt in range(5 if method == "GET" else 1):
+            try:
+                with urllib.request.urlopen(req, timeout=timeout) as resp:
+                    raw = resp.read()
+                return json.loads(raw) if raw else None
+            except urllib.error.HTTPError as e:
+                if e.code < 500 or attempt == 4 or method != "GET":
+                    raise
+                time.sleep(0.5)
 
     def contents(self, path: str) -> dict | None:
         """Contents-API model of ``path`` without its content, or None when it does not exist."""
