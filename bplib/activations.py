@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from .backend import get_xp
+from .validate import check_name
 
 Array = Any
 
@@ -91,12 +92,9 @@ ACTIVATIONS: dict[str, Activation] = {
 
 
 def get_activation(name: str, argument: str = "activation") -> Activation:
-    """Look up an element-wise activation by name, with an error that lists the choices."""
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise ValueError(
-            f"{argument}: unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}"
-        )
-    return ACTIVATIONS[name]
+    """Look up an element-wise activation by name, with an error that names ``argument``,
+    lists the choices and suggests the closest ('sigmoid' -> 'logistic')."""
+    return ACTIVATIONS[check_name(argument, name, ACTIVATIONS, "activation")]
 
 
 # --- softmax (output layer of the multi-logit model) -----------------------------------------

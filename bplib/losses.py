@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 from .activations import ACTIVATIONS, logsumexp, softmax, softmax_jacobian
 from .backend import get_xp
+from .validate import check_name
 
 Array = Any
 
@@ -167,15 +168,23 @@ DEFAULT_LOSS = {"softmax": "cross_entropy", "reduced_softmax": "cross_entropy"}
 
 def get_output_loss(output: str, loss: str | None = None) -> OutputLoss:
     """The (S_L, C) pair for ``output`` and ``loss`` (default: cross-entropy for softmax
-    outputs, squared error for element-wise ones), or a ValueError listing the valid pairs."""
+    outputs, squared error for element-wise ones).
+
+    An unknown ``output`` or ``loss`` is named as such, with the valid names and the closest
+    match; a known output with a loss it does not pair with lists the pairs that exist."""
+    outputs = sorted({o for o, _ in OUTPUT_LOSSES})
+    check_name("output", output, outputs, "output layer")
     if loss is None:
         loss = DEFAULT_LOSS.get(output, "squared_error")
+    check_name("loss", loss, sorted({c for _, c in OUTPUT_LOSSES}), "loss")
     key = (output, loss)
     if key not in OUTPUT_LOSSES:
+        partners = sorted(c for o, c in OUTPUT_LOSSES if o == output)
         valid = ", ".join(f"{o}+{c}" for o, c in OUTPUT_LOSSES)
         raise ValueError(
-            f"output/loss: unsupported pair output={output!r}, loss={loss!r}; "
-            f"expected one of: {valid}"
+            f"output/loss: output={output!r} does not pair with loss={loss!r}; "
+            f"{output} pairs with loss={partners[0]!r} (closed-form delta_L). "
+            f"Valid pairs: {valid}"
         )
     return OUTPUT_LOSSES[key]
 

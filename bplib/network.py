@@ -24,7 +24,14 @@ import numpy as np
 from .activations import ACTIVATIONS, get_activation
 from .backend import get_xp, resolve_backend, to_numpy
 from .losses import OutputLoss, get_output_loss
-from .validate import check_float_array, check_labels, check_positive_int, check_targets
+from .validate import (
+    check_float_array,
+    check_labels,
+    check_name,
+    check_positive_int,
+    check_real,
+    check_targets,
+)
 
 Array = Any
 
@@ -80,6 +87,80 @@ def unpack(theta: Array, p: Sequence[int]) -> tuple[list, list]:
     return W, b
 
 
+# --- initialisation: W_l ~ N(0, Var W_l), b_l = 0 --------------------------------------------
+#: Names accepted by ``Network.init(init=...)`` (see :func:`init_std`).
+INIT_SCHEMES = ("auto", "he", "lecun", "glorot", "normal")
+
+
+def init_std(p: Sequence[int], hidden: str | Sequence[str] = "relu", init: str = "auto",
+             scale: float = 1.0) -> list:
+    """Standard deviation sqrt(Var W_l) of the entries of W_l, layer-indexed [None, sd_1, ...].
+
+    Var W_l = scale^2 * gain / fan (lecture notation: fan_in = p_{l-1}, fan_out = p_l):
+
+    * "he":     gain 2, fan = fan_in            (He et al., 2015: for ReLU inputs)
+    * "lecun":  gain 1, fan = fan_in            (LeCun et al., 1998)
+    * "glorot": gain 2, fan = fan_in + fan_out  (Glorot and Bengio, 2010; "Xavier")
+    * "normal": Var W_l = scale^2, whatever the widths
+    * "auto":   "he" for a layer whose input a_{l-1} comes out of a ReLU, else "lecun"
+      (bplib's default)
+
+    ``hidden`` gives the hidden activations (one name, or one per hidden layer), which only
+    "auto" reads.
+    """
+    p = check_widths(p)
+    L = len(p) - 1
+    hidden_names = _hidden_names(hidden, L)
+    init = check_name("init", init, INIT_SCHEMES, "initialisation scheme")
+    scale = check_real("scale", scale, "a finite scale >= 0", low=0.0)
+    S = (None, *hidden_names)
+    std: list = [None]
+    for l in range(1, L + 1):
+        fan_in, fan_out = p[l - 1], p[l]
+        if init == "auto":
+            var = (2.0 if l > 1 and S[l - 1] == "relu" else 1.0) / fan_in
+        elif init == "he":
+            var = 2.0 / fan_in
+        elif init == "lecun":
+            var = 1.0 / fan_in
+        elif init == "glorot":
+            var = 2.0 / (fan_in + fan_out)
+        else:  # "normal"
+            var = 1.0
+        std.append(scale * float(np.sqrt(var)))
+    return std
+
+
+def _hidden_names(hidden: str | Sequence[str], L: int) -> list[str]:
+    """One activation name per hidden layer l = 1..L-1, from one name or a sequence."""
+    if isinstance(hidden, str):
+        names = [hidden] * (L - 1)
+    elif isinstance(hidden, Sequence):
+        names = list(hidden)
+    else:
+        raise TypeError(f"hidden: expected an activation name or a sequence of names, "
+                        f"got {type(hidden).__name__} {hidden!r}")
+    if len(names) != L - 1:
+        raise ValueError(
+            f"hidden: expected one activation name or {L - 1} (one per hidden layer), "
+            f"got {len(names)}"
+        )
+    for l, h in enumerate(names, start=1):
+        get_activation(h, argument="hidden" if isinstance(hidden, str) else f"hidden[{l - 1}]")
+    return names
+
+
+def _check_output_width(pair: OutputLoss, p_L: int) -> None:
+    """A softmax over one output node is the constant g = 1: loss and gradient are 0."""
+    if pair.output == "softmax" and p_L < 2:
+        raise ValueError(
+            f"p_L: a softmax output needs at least 2 output nodes (one per class), got "
+            f"p_L = {p_L}: softmax over one node is the constant 1, so C and its gradient are "
+            "identically 0. For two classes use p_L = 2 with output='softmax', or p_L = 1 "
+            "with output='reduced_softmax' (logistic regression)"
+        )
+
+
 # --- the network -----------------------------------------------------------------------------
 @dataclass(eq=False)
 class Network:
@@ -124,6 +205,7 @@ class Network:
                     f"b[{l}]: expected shape ({p_l},) to match W[{l}] of shape "
                     f"{tuple(self.W[l].shape)}, got {tuple(self.b[l].shape)}"
                 )
+        _check_output_width(self.pair, self.W[L].shape[0])
 
     # -- construction --
     @classmethod
@@ -138,38 +220,54 @@ class Network:
         rng: np.random.Generator | None = None,
         dtype: Any = np.float64,
         backend: str | None = None,
+        init: str = "auto",
         scale: float = 1.0,
     ) -> Network:
-        """Random network with widths p = (p_0, ..., p_L).
+        """Random network with widths p = (p_0, ..., p_L): W_l ~ N(0, Var W_l), b_l = 0.
 
-        W_l ~ N(0, scale^2 * g / p_{l-1}) with g = 2 for a ReLU layer input (He) and 1
-        otherwise (LeCun); b_l = 0. Randomness comes only from ``rng`` (or ``seed``), drawn
-        on the host in float64 so every backend and dtype starts from the same theta.
+        ``init`` chooses Var W_l (fan_in = p_{l-1}, fan_out = p_l; see :func:`init_std`):
+
+        =========  ======================================  ===================================
+        init       Var W_l                                 keeps ...
+        =========  ======================================  ===================================
+        "auto"     "he" where a_{l-1} = ReLU(z_{l-1}),      (the default, unchanged since 0.1)
+                   "lecun" elsewhere (and for l = 1)
+        "he"       scale^2 * 2 / fan_in                    E[z^2] through ReLU layers
+        "lecun"    scale^2 * 1 / fan_in                    Var z_l through tanh-like layers
+        "glorot"   scale^2 * 2 / (fan_in + fan_out)        Var z_l forward and Var delta_l
+                                                           backward in balance ("Xavier")
+        "normal"   scale^2                                 nothing: widths and depth make
+                                                           z_l grow or shrink (the naive start)
+        =========  ======================================  ===================================
+
+        i.e. Var W_l = scale^2 * gain / fan with gain 2 (He) or 1 (LeCun) over fan = fan_in,
+        gain 2 over fan = fan_in + fan_out (Glorot). ``scale = 0`` gives all-zero weights
+        (the symmetric start that gradient steps cannot break).
+
+        Randomness comes only from ``rng`` (or ``seed``), drawn on the host in float64, one
+        layer after the other, so every backend and dtype starts from the same theta.
         """
         p = check_widths(p)
         L = len(p) - 1
-        hidden_names = [hidden] * (L - 1) if isinstance(hidden, str) else list(hidden)
-        if len(hidden_names) != L - 1:
-            raise ValueError(
-                f"hidden: expected one activation name or {L - 1} (one per hidden layer), "
-                f"got {len(hidden_names)}"
-            )
-        for l, h in enumerate(hidden_names, start=1):
-            get_activation(h, argument=f"hidden[{l - 1}]")
-        get_output_loss(output, loss)
+        hidden_names = _hidden_names(hidden, L)
+        pair = get_output_loss(output, loss)
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"dtype: expected float32 or float64, got {dtype}")
-        rng = rng if rng is not None else np.random.default_rng(seed)
+        _check_output_width(pair, p[-1])
+        std = init_std(p, hidden_names, init=init, scale=scale)
+        if rng is None:
+            rng = np.random.default_rng(seed)
+        elif not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng: expected a numpy.random.Generator (np.random.default_rng(...)),"
+                            f" got {type(rng).__name__}")
         xp = resolve_backend(backend)
         S = (None, *hidden_names, output)
         W, b = [None], [None]
         for l in range(1, L + 1):
-            gain = 2.0 if l > 1 and S[l - 1] == "relu" else 1.0
-            std = scale * np.sqrt(gain / p[l - 1])
-            W.append(xp.asarray(rng.normal(0.0, std, size=(p[l], p[l - 1])), dtype=dtype))
+            W.append(xp.asarray(rng.normal(0.0, std[l], size=(p[l], p[l - 1])), dtype=dtype))
             b.append(xp.zeros(p[l], dtype=dtype))
-        return cls(W, b, S, get_output_loss(output, loss).loss)
+        return cls(W, b, S, pair.loss)
 
     @classmethod
     def from_weights(
@@ -181,8 +279,15 @@ class Network:
         loss: str | None = None,
     ) -> Network:
         """Network from plain lists [W_1, ..., W_L], [b_1, ..., b_L] (no leading None)."""
+        for name, v in (("W", W), ("b", b)):
+            if isinstance(v, (str, bytes)) or not isinstance(v, Sequence) or not len(v):
+                raise TypeError(f"{name}: expected a non-empty list [{name}_1, ..., {name}_L] "
+                                f"of arrays, got {type(v).__name__}")
         L = len(W)
-        hidden_names = [hidden] * (L - 1) if isinstance(hidden, str) else list(hidden)
+        if len(b) != L:
+            raise ValueError(f"b: expected {L} bias vectors, one per weight matrix in W, "
+                             f"got {len(b)}")
+        hidden_names = _hidden_names(hidden, L)
         return cls(
             [None, *W], [None, *b], (None, *hidden_names, output),
             get_output_loss(output, loss).loss,

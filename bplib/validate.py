@@ -3,11 +3,50 @@ what came, and says what to do. Nothing is silently broadcast."""
 
 from __future__ import annotations
 
+import difflib
+import math
+import numbers
+from collections.abc import Iterable
 from typing import Any
 
 from .backend import get_xp
 
 Array = Any
+
+
+#: Other names people use for bplib's choices: suggested in errors, never silently accepted.
+SYNONYMS = {
+    "sigmoid": "logistic", "linear": "identity", "none": "identity",
+    "mse": "squared_error", "l2": "squared_error", "crossentropy": "cross_entropy",
+    "xent": "cross_entropy", "nll": "cross_entropy", "log_loss": "cross_entropy",
+    "xavier": "glorot", "kaiming": "he",
+}
+
+
+def check_name(name: str, value: Any, valid: Iterable[str], what: str) -> str:
+    """``value`` if it is one of the ``valid`` names, else an error that names the argument,
+    lists the valid names and suggests the closest one (e.g. 'Softmax' -> 'softmax')."""
+    valid = sorted(valid)
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: expected the name of {what} (a str), one of {valid}, "
+                        f"got {type(value).__name__} {value!r}")
+    if value in valid:
+        return value
+    key = value.lower().replace("-", "_").replace(" ", "_")
+    close = [v for v in valid if v == key or v == SYNONYMS.get(key)]  # 'ReLU', 'sigmoid'
+    close = close or difflib.get_close_matches(value, valid, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ValueError(f"{name}: unknown {what} {value!r}; expected one of {valid}{hint}")
+
+
+def _first_nonfinite(xp: Any, x: Array) -> str:
+    """Where the first nan/inf of ``x`` sits, in words ('row 3, column 0' for a batch)."""
+    where = tuple(int(i) for i in xp.argwhere(~xp.isfinite(x))[0])
+    if len(where) == 2:
+        return f"row {where[0]}, column {where[1]}"
+    if len(where) == 1:
+        return f"index {where[0]}"
+    return f"index {where}" if where else "the scalar"
 
 
 def check_float_array(name: str, x: Any, ndim: tuple[int, ...], width: int | None = None) -> Array:
@@ -35,7 +74,8 @@ def check_float_array(name: str, x: Any, ndim: tuple[int, ...], width: int | Non
         )
     if x.size and not bool(xp.isfinite(x).all()):
         bad = int((~xp.isfinite(x)).sum())
-        raise ValueError(f"{name}: expected finite values, got {bad} nan/inf entries")
+        raise ValueError(f"{name}: expected finite values, got {bad} nan/inf entries "
+                         f"(the first at {_first_nonfinite(xp, x)})")
     return x
 
 
@@ -76,4 +116,19 @@ def check_positive_int(name: str, v: Any) -> int:
     v = int(v)
     if v < 1:
         raise ValueError(f"{name}: expected a positive integer, got {v}")
+    return v
+
+
+def check_real(name: str, v: Any, expected: str, *, low: float = -math.inf,
+               low_inclusive: bool = True) -> float:
+    """A finite real number (bool excluded) that is at least ``low`` (or above it), as a float.
+
+    A str or other non-number is a TypeError (``lr="0.1"``); a number out of range or not
+    finite is a ValueError. ``expected`` says what the argument is, for the message."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{name}: expected {expected} (a real number), got "
+                        f"{type(v).__name__} {v!r}")
+    v = float(v)
+    if not math.isfinite(v) or v < low or (v == low and not low_inclusive):
+        raise ValueError(f"{name}: expected {expected}, got {v!r}")
     return v

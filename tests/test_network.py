@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bplib import Network, dim_theta, pack, theta_blocks, unpack
 from bplib.activations import ACTIVATIONS
+from bplib.network import INIT_SCHEMES, init_std
 
 widths = st.lists(st.integers(1, 6), min_size=2, max_size=5)
 
@@ -118,22 +119,131 @@ def test_labels_outside_range(net):
 def test_non_finite_inputs(net, bad):
     X = np.ones((2, 3))
     X[1, 2] = bad
-    with pytest.raises(ValueError, match="X: expected finite values, got 1 nan/inf"):
+    with pytest.raises(ValueError, match=r"X: expected finite values, got 1 nan/inf entries "
+                                         r"\(the first at row 1, column 2\)"):
         net.loss_value(X, [0, 1])
+    with pytest.raises(ValueError, match=r"x: expected finite values.*\(the first at index 2\)"):
+        net.feed_forward(X[1])
     W = [np.ones((4, 3)), np.ones((2, 4))]
     W[0][0, 0] = bad
-    with pytest.raises(ValueError, match=r"W\[1\]: expected finite values"):
+    with pytest.raises(ValueError, match=r"W\[1\]: expected finite values.*row 0, column 0"):
         Network.from_weights(W, [np.zeros(4), np.zeros(2)])
 
 
 def test_unknown_activation_name():
-    with pytest.raises(ValueError, match=r"hidden\[0\]: unknown activation 'sigmoid'.*logistic"):
+    with pytest.raises(ValueError, match=r"hidden: unknown activation 'sigmoid'; expected one of "
+                                         r"\['identity', 'logistic', 'relu', 'tanh'\]; "
+                                         r"did you mean 'logistic'\?"):
         Network.init([2, 3, 1], hidden="sigmoid")
-    with pytest.raises(ValueError, match=r"output/loss: unsupported pair output='softplus'"):
-        Network.init([2, 3, 1], output="softplus")
-    with pytest.raises(ValueError, match=r"S\[1\] \(hidden activation\): unknown activation"):
+    with pytest.raises(ValueError, match=r"hidden\[1\]: unknown activation 'ReLU'.*'relu'\?"):
+        Network.init([2, 3, 3, 1], hidden=["tanh", "ReLU"])
+    with pytest.raises(ValueError, match=r"hidden: unknown activation 'softmax'"):
         Network.from_weights([np.ones((3, 2)), np.ones((1, 3))], [np.ones(3), np.ones(1)],
                              hidden="softmax", output="identity")
+    with pytest.raises(ValueError, match=r"S\[1\] \(hidden activation\): unknown activation"):
+        Network([None, np.ones((3, 2)), np.ones((1, 3))], [None, np.ones(3), np.ones(1)],
+                (None, "softmax", "identity"), "squared_error")
+    with pytest.raises(TypeError, match=r"hidden: expected an activation name or a sequence"):
+        Network.init([2, 3, 1], hidden=None)
+
+
+def test_unknown_output_or_loss_names_the_argument_and_suggests():
+    """Issue 13: output='Softmax' used to be reported as an unsupported pair with a loss the
+    user never passed."""
+    with pytest.raises(ValueError, match=r"^output: unknown output layer 'Softmax'; expected one "
+                                         r"of \[.*'reduced_softmax'.*\]; did you mean 'softmax'"):
+        Network.init([2, 3, 2], output="Softmax")
+    with pytest.raises(ValueError, match=r"^output: unknown output layer 'softplus'; expected"):
+        Network.init([2, 3, 1], output="softplus")
+    with pytest.raises(ValueError, match=r"^loss: unknown loss 'mse'.*'squared_error'\?"):
+        Network.init([2, 3, 1], output="identity", loss="mse")
+    with pytest.raises(ValueError, match=r"^loss: unknown loss 'crossentropy'.*'cross_entropy'"):
+        Network.init([2, 3, 2], loss="crossentropy")
+    with pytest.raises(ValueError, match=r"^output/loss: output='softmax' does not pair with "
+                                         r"loss='squared_error'; softmax pairs with "
+                                         r"loss='cross_entropy'"):
+        Network.init([2, 3, 2], output="softmax", loss="squared_error")
+    with pytest.raises(TypeError, match=r"^output: expected the name of output layer \(a str\)"):
+        Network.init([2, 3, 2], output=None)
+
+
+def test_softmax_over_one_output_node_is_refused():
+    """softmax over p_L = 1 node is the constant 1: loss and gradient identically 0."""
+    msg = r"p_L: a softmax output needs at least 2 output nodes.*got p_L = 1.*identically 0"
+    with pytest.raises(ValueError, match=msg):
+        Network.init([3, 4, 1], output="softmax")
+    with pytest.raises(ValueError, match=msg):
+        Network.from_weights([np.ones((4, 3)), np.ones((1, 4))], [np.ones(4), np.ones(1)])
+    # the two-class models that are allowed
+    assert Network.init([3, 4, 1], output="reduced_softmax").n_classes == 2
+    assert Network.init([3, 4, 2], output="softmax").n_classes == 2
+
+
+# --- initialisation: Var W_l = scale^2 * gain / fan ------------------------------------------
+def expected_var(init, p, l, after_relu):
+    fan_in, fan_out = p[l - 1], p[l]
+    return {"he": 2 / fan_in, "lecun": 1 / fan_in, "glorot": 2 / (fan_in + fan_out),
+            "normal": 1.0, "auto": (2 if after_relu else 1) / fan_in}[init]
+
+
+@pytest.mark.parametrize("hidden", ["relu", "tanh"])
+@pytest.mark.parametrize("init", INIT_SCHEMES)
+@pytest.mark.parametrize("scale", [1.0, 0.3])
+def test_init_variance_of_drawn_weights(init, hidden, scale):
+    """The sample variance of the m entries of each W_l is within 5% of
+    scale^2 * gain / fan. For normal draws the sample variance has relative standard error
+    sqrt(2/m) <= 0.82% here (m >= 30000), so 5% is more than 6 standard errors; the sample
+    mean must be within 6 standard errors sigma/sqrt(m) of 0. Seeded, so deterministic."""
+    p = [300, 400, 200, 150]
+    net = Network.init(p, hidden=hidden, output="identity", init=init, scale=scale, seed=11)
+    std = init_std(p, hidden, init=init, scale=scale)
+    for l in range(1, net.L + 1):
+        want = scale**2 * expected_var(init, p, l, after_relu=l > 1 and hidden == "relu")
+        assert std[l] == pytest.approx(np.sqrt(want), rel=1e-15)
+        w = net.W[l].ravel()
+        assert w.size >= 30000
+        assert w.var() == pytest.approx(want, rel=0.05), (init, l)
+        assert abs(w.mean()) < 6 * np.sqrt(want / w.size)
+        np.testing.assert_array_equal(net.b[l], 0.0)
+
+
+def test_init_default_is_auto_and_schemes_differ_as_the_formulas_say():
+    p = [50, 20, 20, 5]
+    auto = Network.init(p, hidden="relu", seed=4)
+    np.testing.assert_array_equal(auto.theta, Network.init(p, hidden="relu", seed=4,
+                                                           init="auto").theta)
+    # the same draws, rescaled: every scheme is the standard normal times its sd
+    he = Network.init(p, hidden="relu", seed=4, init="he")
+    glorot = Network.init(p, hidden="relu", seed=4, init="glorot")
+    normal = Network.init(p, hidden="relu", seed=4, init="normal", scale=0.1)
+    for l in range(1, 4):
+        fan_in, fan_out = p[l - 1], p[l]
+        np.testing.assert_allclose(he.W[l] * np.sqrt(fan_in / 2), normal.W[l] * 10, rtol=1e-13)
+        np.testing.assert_allclose(glorot.W[l] * np.sqrt((fan_in + fan_out) / 2),
+                                   normal.W[l] * 10, rtol=1e-13)
+    np.testing.assert_array_equal(auto.W[1], Network.init(p, hidden="relu", seed=4,
+                                                          init="lecun").W[1])
+    np.testing.assert_array_equal(auto.W[2], he.W[2])
+    assert not np.any(Network.init(p, seed=4, scale=0).theta)  # the symmetric start
+
+
+def test_init_rejects_bad_schemes_and_scales():
+    with pytest.raises(ValueError, match=r"^init: unknown initialisation scheme 'xavier'; "
+                                         r"expected one of \['auto', 'glorot', 'he', 'lecun', "
+                                         r"'normal'\]; did you mean 'glorot'\?"):
+        Network.init([2, 3, 2], init="xavier")
+    with pytest.raises(ValueError, match=r"^init: unknown initialisation scheme 'kaiming'.*'he'"):
+        Network.init([2, 3, 2], init="kaiming")
+    with pytest.raises(TypeError, match=r"^init: expected the name of initialisation scheme"):
+        Network.init([2, 3, 2], init=2.0)
+    with pytest.raises(TypeError, match=r"^scale: expected a finite scale >= 0 \(a real number\),"
+                                        r" got str '1'"):
+        Network.init([2, 3, 2], scale="1")
+    for bad in (-0.5, np.nan, np.inf):
+        with pytest.raises(ValueError, match=r"^scale: expected a finite scale >= 0, got"):
+            Network.init([2, 3, 2], scale=bad)
+    with pytest.raises(TypeError, match=r"^rng: expected a numpy.random.Generator"):
+        Network.init([2, 3, 2], rng=np.random.RandomState(0))
 
 
 def test_empty_training_set(net):
