@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validate import check_positive_int, check_real
+
 
 def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed: int = 0
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Interleaved 2-D spirals, one arm per class: X (n, 2), labels y (n,) in 0..classes-1."""
+    n, classes = check_positive_int("n", n), check_positive_int("classes", classes)
+    noise = check_real("noise", noise, "a noise level >= 0", low=0.0)
     rng = np.random.default_rng(seed)
     y = np.arange(n) % classes
     r = rng.uniform(0.1, 1.0, n)
@@ -20,6 +24,8 @@ def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed: int =
 def make_blobs(n: int = 300, classes: int = 3, spread: float = 0.5, seed: int = 0
                ) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian clusters around points on the unit circle: X (n, 2), y (n,)."""
+    n, classes = check_positive_int("n", n), check_positive_int("classes", classes)
+    spread = check_real("spread", spread, "a spread >= 0", low=0.0)
     rng = np.random.default_rng(seed)
     y = np.arange(n) % classes
     centres = np.column_stack([np.cos(2 * np.pi * np.arange(classes) / classes),
@@ -30,18 +36,10 @@ def make_blobs(n: int = 300, classes: int = 3, spread: float = 0.5, seed: int = 
 def make_regression(n: int = 200, noise: float = 0.05, seed: int = 0
                     ) -> tuple[np.ndarray, np.ndarray]:
     """A smooth 2-output function of 2 inputs: y = (sin(pi x_1) cos(pi x_2), x_1^2 - x_2/2)."""
+    n = check_positive_int("n", n)
+    noise = check_real("noise", noise, "a noise level >= 0", low=0.0)
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1.0, 1.0, (n, 2))
     Y = np.column_stack([np.sin(np.pi * X[:, 0]) * np.cos(np.pi * X[:, 1]),
                          X[:, 0] ** 2 - 0.5 * X[:, 1]])
     return X, Y + rng.normal(0.0, noise, Y.shape)
-
-
-def train_test_split(X: np.ndarray, Y: np.ndarray, test_fraction: float = 0.25, seed: int = 0
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Shuffle the rows once and split: (X_train, Y_train, X_test, Y_test)."""
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction: expected a number in (0, 1), got {test_fraction!r}")
-    idx = np.random.default_rng(seed).permutation(X.shape[0])
-    k = int(round(X.shape[0] * (1.0 - test_fraction)))
-    return X[idx[:k]], Y[idx[:k]], X[idx[k:]], Y[idx[k:]]
