@@ -5,7 +5,7 @@ Conventions: W_l has shape (p_l, p_{l-1}), b_l shape (p_l,); one example is a 1-
 batch has one example per row. Lists are indexed by layer: W[l], z[l], a[l] with a[0] = x.
 """
 
-from . import data, gradcheck, train
+from . import autodiff, data, gradcheck, train
 from .activations import ACTIVATIONS, RELU_PRIME_AT_ZERO, logsumexp, softmax
 from .backend import available_backends, get_xp, resolve_backend, to_numpy
 from .backprop import Gradient, algorithm1, algorithm1_steps, algorithm2_batched, algorithm2_loop
@@ -15,7 +15,7 @@ from .network import Network, dim_theta, feed_forward, pack, theta_blocks, unpac
 __version__ = "0.1.0"
 
 __all__ = [
-    "ACTIVATIONS", "OUTPUT_LOSSES", "RELU_PRIME_AT_ZERO", "Gradient", "Network",
+    "ACTIVATIONS", "OUTPUT_LOSSES", "RELU_PRIME_AT_ZERO", "Gradient", "Network", "autodiff",
     "algorithm1", "algorithm1_steps", "algorithm2_batched", "algorithm2_loop",
     "available_backends", "data", "dim_theta", "feed_forward", "general_delta_L",
     "get_output_loss", "get_xp", "gradcheck", "logsumexp", "pack", "reduce_multilogit",
