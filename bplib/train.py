@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm  # the text bar: it stays readable in saved notebooks and logs
+from tqdm.auto import tqdm  # a widget bar in Jupyter, a text bar on stderr elsewhere
 
 from .backprop import algorithm2_batched
 from .network import Network
-from .validate import check_positive_int
+from .validate import check_positive_int, check_real
 
 Array = Any
 
@@ -58,10 +58,11 @@ def steepest_descent(
     batch_size=None is full-batch steepest descent; an integer gives mini-batch SGD with rows
     drawn without replacement from a permutation renewed every epoch (seeded by ``seed``).
     ``callback(step, net, history)`` runs after every logged step (live plots); returning
-    True stops training. ``progress=True`` shows a tqdm text bar (on stderr).
+    True stops training. ``progress=True`` shows a tqdm progress bar: a widget in a Jupyter
+    notebook (``tqdm.auto``), a text bar on stderr in a terminal; ``progress=False`` prints
+    nothing.
     """
-    if not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr: expected a positive finite learning rate, got {lr!r}")
+    lr = check_real("lr", lr, "a positive finite learning rate", low=0.0, low_inclusive=False)
     steps = check_positive_int("steps", steps)
     log_every = check_positive_int("log_every", log_every)
     X = net.check_x(X, "X")
