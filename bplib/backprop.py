@@ -258,7 +258,7 @@ def _buffers(net: Network, n: int) -> _Work:
     work = _Work(
         key, Z, A + [None], D, ZT=new(p[L], n), DT=DT,
         ones=xp.ones(n, dtype=net.dtype),
-        rows=xp.arange(n),
+        rows=xp.arange(n, dtype=xp.int64),
         zero_row=xp.zeros(widest, dtype=net.dtype),
         scratch=new(n * widest),
         loss=new(n),
@@ -388,7 +388,8 @@ def _output_delta(pair: Any, ZT: Array, b: Array, Y: Array, DT: Array, work: _Wo
         m = ZT.max(axis=0)  # (n,)
         xp.subtract(ZT, m, out=DT)  # Z - m <= 0: exp cannot overflow
         flat = DT.reshape(-1)  # a view; entry (y_i, i) sits at y_i n + i
-        at_y = Y * n + work.rows
+        # in int64, whatever the labels' dtype: y_i n + i overflows uint8 labels from n = 256
+        at_y = Y.astype(xp.int64) * n + work.rows
         zy = flat[at_y]  # z_{y_i,i} - m_i (a copy)
         xp.exp(DT, out=DT)
         s = DT.sum(axis=0)  # (n,)
