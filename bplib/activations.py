@@ -6,21 +6,39 @@ component-wise instead (lecture: diag(a) b = a ⊙ b).
 
 ReLU'(0): the ReLU is not differentiable at z = 0. bplib uses the convention
 ``ReLU'(0) = 0`` (:data:`RELU_PRIME_AT_ZERO`), as most libraries do; the gradient check
-flags parameters whose finite difference straddles the kink instead of failing them.
+flags parameters whose finite difference straddles the kink instead of failing them. Every
+path reads this one value when it runs: :func:`drelu` (Algorithm 1, the loop of Algorithm 2),
+the batched fast path and :mod:`bplib.autodiff`. Change it for a block of code with
+:func:`relu_prime_at_zero` (any value in [0, 1] is a subgradient).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from .backend import get_xp
-from .validate import check_name
+from .validate import check_name, check_real
 
 Array = Any
 
-#: Value used for the derivative of the ReLU exactly at its kink z = 0.
+#: Value used for the derivative of the ReLU exactly at its kink z = 0 (read at call time).
 RELU_PRIME_AT_ZERO = 0.0
+
+
+@contextmanager
+def relu_prime_at_zero(value: float) -> Iterator[None]:
+    """Use ReLU'(0) = ``value`` (in [0, 1]) inside the ``with`` block, on every path."""
+    global RELU_PRIME_AT_ZERO
+    value = check_real("value", value, "a ReLU'(0) in [0, 1]", low=0.0)
+    if value > 1.0:
+        raise ValueError(f"value: expected a ReLU'(0) in [0, 1] (a subgradient), got {value}")
+    before, RELU_PRIME_AT_ZERO = RELU_PRIME_AT_ZERO, value
+    try:
+        yield
+    finally:
+        RELU_PRIME_AT_ZERO = before
 
 
 # --- logistic: S(z) = 1 / (1 + e^{-z}),  S'(z) = S(z) (1 - S(z)) -------------------------

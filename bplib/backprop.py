@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import activations
 from .activations import ACTIVATIONS
 from .backend import get_xp
 from .network import Network
@@ -213,6 +214,13 @@ def algorithm2_batched(net: Network, X: Array, Y: Array) -> Gradient:
 _DS_FROM_A = frozenset({"relu", "tanh", "logistic", "identity"})
 
 
+def _dS_from_A(name: str) -> bool:
+    """Whether S'_l can be read off A_l = S_l(Z_l). For the ReLU only while ReLU'(0) = 0
+    (:data:`bplib.activations.RELU_PRIME_AT_ZERO`): a = 0 for z = 0 and for z < 0 alike,
+    so another kink value needs Z_l itself."""
+    return name in _DS_FROM_A and not (name == "relu" and activations.RELU_PRIME_AT_ZERO)
+
+
 class _Work(NamedTuple):
     """Work arrays of the fast path for one (n, dtype, device, widths, activations)."""
 
@@ -241,7 +249,7 @@ def _buffers(net: Network, n: int) -> _Work:
     with another batch size, dtype, device or architecture never sees stale buffers.
     """
     xp, p, L = net.xp, net.p, net.L
-    key = (n, net.dtype, xp.__name__, p, tuple(net.S))
+    key = (n, net.dtype, xp.__name__, p, tuple(net.S), activations.RELU_PRIME_AT_ZERO)
     work = net._cache.get("work")
     if work is not None and work.key == key:
         return work
@@ -251,7 +259,7 @@ def _buffers(net: Network, n: int) -> _Work:
         return xp.empty(shape, dtype=net.dtype)
 
     Z = [None] + [new(n, p[l]) for l in range(1, L)] + [None]
-    A = [None] + [Z[l] if net.S[l] in _DS_FROM_A else new(n, p[l]) for l in range(1, L)]
+    A = [None] + [Z[l] if _dS_from_A(net.S[l]) else new(n, p[l]) for l in range(1, L)]
     DT = new(p[L], n)
     D = [None] + [new(n, p[l]) for l in range(1, L)] + [DT.T]
     widest = max(p[1:])
@@ -346,11 +354,14 @@ def _activate_inplace(name: str, Z: Array, b: Array, out: Array, work: _Work,
 def _mul_dS_inplace(name: str, D: Array, Z: Array, A: Array, work: _Work,
                     fused: Any = None) -> None:
     """Line 10's ⊙: D <- S'(Z) ⊙ D in place, with S' read off A = S(Z) where possible."""
+    if not _dS_from_A(name):  # a later activation, or ReLU'(0) != 0: S' at the kept Z
+        D *= ACTIVATIONS[name].dS(Z)
+        return
     if fused is not None and name in fused.MUL_DS:
         fused.MUL_DS[name](A, D)  # one kernel: D <- D * S'(from A)
         return
     xp = get_xp(D)
-    if name == "relu":  # ReLU'(z) = 1{z > 0} = 1{a > 0}; ReLU'(0) = 0 (RELU_PRIME_AT_ZERO)
+    if name == "relu":  # ReLU'(z) = 1{z > 0} = 1{a > 0}, as ReLU'(0) = 0 here (see _dS_from_A)
         D *= A > 0  # measured: faster than a kept bool buffer and xp.greater(out=)
     elif name == "tanh":  # tanh' = 1 - a^2
         t = work.like(work.scratch, D)
@@ -362,10 +373,7 @@ def _mul_dS_inplace(name: str, D: Array, Z: Array, A: Array, work: _Work,
         xp.subtract(1.0, A, out=t)
         t *= A
         D *= t
-    elif name == "identity":
-        pass
-    else:  # an activation registered later: its dS at the kept Z
-        D *= ACTIVATIONS[name].dS(Z)
+    # identity: S' = 1, nothing to do
 
 
 def _output_delta(pair: Any, ZT: Array, b: Array, Y: Array, DT: Array, work: _Work,
