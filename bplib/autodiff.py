@@ -32,7 +32,7 @@ import numpy as np
 
 from . import activations
 from .backend import to_numpy
-from .network import Network, dim_theta
+from .network import Network, check_network, dim_theta
 
 Number = Any  # a Value, a Dual or a Python/NumPy real number
 
@@ -242,8 +242,7 @@ MAX_PARAMS = 50_000
 
 
 def _check_example(net: Network, x: Any, y: Any, max_params: int) -> tuple[np.ndarray, Any]:
-    if not isinstance(net, Network):
-        raise TypeError(f"net: expected a bplib Network, got {type(net).__name__}")
+    check_network(net)
     if dim_theta(net.p) > max_params:
         raise ValueError(f"net: a scalar graph is for small networks, dim(theta) <= "
                          f"{max_params}; got dim(theta) = {dim_theta(net.p)} for p = "

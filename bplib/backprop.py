@@ -40,7 +40,7 @@ import numpy as np
 from . import activations
 from .activations import ACTIVATIONS
 from .backend import get_xp
-from .network import Network
+from .network import Network, check_network
 
 Array = Any
 
@@ -78,12 +78,17 @@ def algorithm1_steps(net: Network, x: Array, y: Array) -> Iterator[Step]:
 
     Every Step shares the same lists z, a, delta, dW, db, which later lines keep filling in:
     copy them (``[v.copy() if v is not None else None for v in step.z]``) to keep a snapshot.
+    The input is checked at the call, before the first step is asked for.
     """
-    x = net.check_x(x)
+    x = check_network(net).check_x(x)
     if x.ndim != 1:
         raise ValueError(f"x: Algorithm 1 takes one example of shape ({net.p[0]},), "
                          f"got shape {tuple(x.shape)}; use algorithm2_* for a batch")
-    y = net.check_y(y, x)
+    return _algorithm1_lines(net, x, net.check_y(y, x))
+
+
+def _algorithm1_lines(net: Network, x: Array, y: Array) -> Iterator[Step]:
+    """The lines of Algorithm 1 for a checked example (see :func:`algorithm1_steps`)."""
     L = net.L
     z, a = [None] * (L + 1), [None] * (L + 1)
     delta, dW, db = [None] * (L + 1), [None] * (L + 1), [None] * (L + 1)
@@ -123,7 +128,7 @@ def algorithm1(net: Network, x: Array, y: Array) -> Gradient:
 
 
 def _check_batch(net: Network, X: Array, Y: Array) -> tuple[Array, Array]:
-    X = net.check_x(X, "X")
+    X = check_network(net).check_x(X, "X")
     if X.ndim != 2:
         raise ValueError(f"X: expected a training set of shape (n, {net.p[0]}), one example per "
                          f"row, got shape {tuple(X.shape)}")
@@ -184,7 +189,7 @@ def algorithm2_batched(net: Network, X: Array, Y: Array) -> Gradient:
     The returned arrays are new; the buffers are never handed out. Not thread-safe for
     concurrent calls on the same ``net``.
     """
-    fused = _fused_kernels(net.xp, net.dtype)
+    fused = _fused_kernels(check_network(net).xp, net.dtype)
     if not (fused or _plain).batch_is_valid(net, X, Y):  # the common case, checked cheaply
         X, Y = _check_batch(net, X, Y)  # converts, or raises the precise error
     xp, L, n = net.xp, net.L, X.shape[0]

@@ -30,6 +30,7 @@ from .validate import (
     check_name,
     check_positive_int,
     check_real,
+    check_seed,
     check_targets,
 )
 
@@ -187,8 +188,12 @@ class Network:
             get_activation(self.S[l], argument=f"S[{l}] (hidden activation)")
         dtype = None
         for l in range(1, L + 1):
+            self.W[l] = check_float_array(f"W[{l}]", self.W[l], ndim=(2,))  # lists -> arrays
+            self.b[l] = check_float_array(f"b[{l}]", self.b[l], ndim=(1,))
+            if 0 in self.W[l].shape:
+                raise ValueError(f"W[{l}]: expected a matrix of shape (p_{l}, p_{l - 1}) with "
+                                 f"p_{l}, p_{l - 1} >= 1, got shape {tuple(self.W[l].shape)}")
             for name, arr in ((f"W[{l}]", self.W[l]), (f"b[{l}]", self.b[l])):
-                check_float_array(name, arr, ndim=(2,) if name[0] == "W" else (1,))
                 if dtype is None:
                     dtype = arr.dtype
                 elif arr.dtype != dtype:
@@ -257,7 +262,7 @@ class Network:
         _check_output_width(pair, p[-1])
         std = init_std(p, hidden_names, init=init, scale=scale)
         if rng is None:
-            rng = np.random.default_rng(seed)
+            rng = np.random.default_rng(check_seed(seed))
         elif not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng: expected a numpy.random.Generator (np.random.default_rng(...)),"
                             f" got {type(rng).__name__}")
@@ -392,6 +397,14 @@ class Network:
         Y = self.check_y(Y, X, "Y")
         z, _ = feed_forward(self, X)
         return float(self.xp.mean(self.pair.C(z[-1], Y)))
+
+
+def check_network(net: Any, name: str = "net") -> Network:
+    """``net`` itself if it is a :class:`Network`, else a TypeError that says how to make one."""
+    if not isinstance(net, Network):
+        raise TypeError(f"{name}: expected a bplib Network (Network.init(p, ...) or "
+                        f"Network.from_weights(W, b, ...)), got {type(net).__name__}")
+    return net
 
 
 def apply_S(S_name: str, pair: OutputLoss, z: Array, output_layer: bool) -> Array:

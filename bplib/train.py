@@ -14,8 +14,8 @@ import numpy as np
 from tqdm.auto import tqdm  # a widget bar in Jupyter, a text bar on stderr elsewhere
 
 from .backprop import algorithm2_batched
-from .network import Network
-from .validate import check_positive_int, check_real
+from .network import Network, check_network
+from .validate import check_positive_int, check_real, check_seed
 
 Array = Any
 
@@ -62,18 +62,32 @@ def steepest_descent(
     notebook (``tqdm.auto``), a text bar on stderr in a terminal; ``progress=False`` prints
     nothing.
     """
+    check_network(net)
     lr = check_real("lr", lr, "a positive finite learning rate", low=0.0, low_inclusive=False)
     steps = check_positive_int("steps", steps)
     log_every = check_positive_int("log_every", log_every)
     X = net.check_x(X, "X")
     if X.ndim != 2:
-        raise ValueError(f"X: expected a training set of shape (n, {net.p[0]}), got {X.shape}")
+        raise ValueError(f"X: expected a training set of shape (n, {net.p[0]}), one example "
+                         f"per row, got shape {tuple(X.shape)}")
     Y = net.check_y(Y, X, "Y")
+    if (X_test is None) != (Y_test is None):
+        raise ValueError("X_test, Y_test: pass both (a held-out set and its labels or targets) "
+                         "or neither")
+    if X_test is not None:
+        X_test = net.check_x(X_test, "X_test")
+        if X_test.ndim != 2:
+            raise ValueError(f"X_test: expected a test set of shape (m, {net.p[0]}), got "
+                             f"{X_test.shape}")
+        Y_test = net.check_y(Y_test, X_test, "Y_test")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback: expected a function callback(step, net, history), got "
+                        f"{type(callback).__name__}")
     n = X.shape[0]
     if batch_size is not None:
         batch_size = min(check_positive_int("batch_size", batch_size), n)
     classify = net.pair.classification
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     order, pos = rng.permutation(n), 0
     hist = History()
     for step in tqdm(range(1, steps + 1), disable=not progress, desc="training", unit="step"):
@@ -97,8 +111,7 @@ def steepest_descent(
             if X_test is not None:
                 hist.test_loss.append(net.loss_value(X_test, Y_test))
                 if classify:
-                    hist.test_accuracy.append(accuracy(net, net.check_x(X_test, "X_test"),
-                                                       Y_test))
+                    hist.test_accuracy.append(accuracy(net, X_test, Y_test))
             if callback is not None and callback(step, net, hist):
                 break
     return hist

@@ -83,16 +83,24 @@ def check_labels(name: str, y: Any, n: int | None, c: int) -> Array:
     """Integer class labels in 0..c-1, one per example."""
     xp = get_xp(y)
     y = xp.asarray(y)
+    expect_ndim = 0 if n is None else 1
+    if y.ndim == expect_ndim + 1 and y.shape[-1] == c > 1 and y.size and y.dtype.kind in "biuf":
+        if bool(((y == 0) | (y == 1)).all()) and bool((y.sum(axis=-1) == 1).all()):
+            raise ValueError(
+                f"{name}: expected class indices 0..{c - 1} (one integer per example), got "
+                f"one-hot rows of shape {tuple(y.shape)}; pass class indices instead, e.g. "
+                f"{name}.argmax(axis=-1)"
+            )
     if y.dtype.kind == "f":
         if y.size and not bool((y == xp.round(y)).all()):
             raise TypeError(f"{name}: expected integer class labels 0..{c - 1}, got non-integers")
         y = y.astype(xp.int64)
     if y.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected integer class labels, got dtype {y.dtype}")
-    expect_ndim = 0 if n is None else 1
     if y.ndim != expect_ndim or (n is not None and y.shape[0] != n):
         want = "a scalar label" if n is None else f"shape ({n},), one label per example"
-        raise ValueError(f"{name}: expected {want}, got shape {tuple(y.shape)}")
+        hint = f"; flatten it with {name}.ravel()" if y.shape == (n, 1) else ""
+        raise ValueError(f"{name}: expected {want}, got shape {tuple(y.shape)}{hint}")
     if y.size and (int(y.min()) < 0 or int(y.max()) >= c):
         raise ValueError(
             f"{name}: expected labels in 0..{c - 1} (p_L gives {c} classes), "
@@ -117,6 +125,18 @@ def check_positive_int(name: str, v: Any) -> int:
     if v < 1:
         raise ValueError(f"{name}: expected a positive integer, got {v}")
     return v
+
+
+def check_seed(seed: Any, name: str = "seed") -> int | None:
+    """A seed for numpy.random.default_rng: a non-negative integer, or None (fresh entropy)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not hasattr(seed, "__index__"):
+        raise TypeError(f"{name}: expected a non-negative integer or None, got "
+                        f"{type(seed).__name__} {seed!r}")
+    if int(seed) < 0:
+        raise ValueError(f"{name}: expected a non-negative integer or None, got {int(seed)}")
+    return int(seed)
 
 
 def check_real(name: str, v: Any, expected: str, *, low: float = -math.inf,

@@ -225,7 +225,7 @@ def test_network_graph_rejects_bad_input():
         network_graph(net, np.ones(4), 0)
     with pytest.raises(ValueError, match=r"y: expected labels in 0\.\.1"):
         network_graph(net, x, 2)
-    with pytest.raises(TypeError, match=r"net: expected a bplib Network, got list"):
+    with pytest.raises(TypeError, match=r"net: expected a bplib Network \(Network.init.*got list"):
         network_graph([net], x, y)
     big = Network.init([300, 200, 10])
     with pytest.raises(ValueError, match=r"net: a scalar graph is for small networks, "

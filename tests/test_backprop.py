@@ -243,3 +243,22 @@ def test_training_rejects_bad_arguments():
         steepest_descent(net, X, y, lr=-1.0)
     with pytest.raises(ValueError, match="steps: expected a positive integer, got 0"):
         steepest_descent(net, X, y, steps=0)
+
+
+def test_bplib_gradcheck_is_the_obvious_call():
+    """Issue 13: bplib.gradcheck(...) used to fail with "'module' object is not callable"."""
+    import importlib
+
+    import bplib
+    import bplib.gradcheck as module
+
+    net, X, Y = random_problem([3, 4, 2], "tanh", "softmax", "cross_entropy", 4, 2)
+    report = bplib.gradcheck(net, X, Y)
+    assert report.passed and isinstance(report, module.GradcheckReport)
+    np.testing.assert_array_equal(report.analytic, gradcheck(net, X, Y).analytic)
+    assert module is bplib.gradcheck and callable(module)
+    assert module.DEFAULT_TOL == DEFAULT_TOL and module.gradcheck is gradcheck
+    for name in ("central_difference", "relative_error", "delta_L_three_ways", "DeltaForms",
+                 "BlockError", "GradcheckReport", "DEFAULT_H"):
+        assert hasattr(importlib.import_module("bplib.gradcheck"), name)
+    assert "X" in str(__import__("inspect").signature(bplib.gradcheck))

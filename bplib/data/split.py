@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validate import check_real
+from ..validate import check_real, check_seed
 
 
 def train_test_split(X: Any, Y: Any, test_fraction: float = 0.25, seed: int = 0, *,
@@ -29,7 +29,7 @@ def train_test_split(X: Any, Y: Any, test_fraction: float = 0.25, seed: int = 0,
     n = X.shape[0]
     if n < 2:
         raise ValueError(f"X: expected at least 2 rows to split, got {n}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     if not stratify:
         idx = rng.permutation(n)
         k = int(round(n * (1.0 - test_fraction)))
