@@ -32,7 +32,7 @@ import numpy as np
 
 from . import activations
 from .backend import to_numpy
-from .network import Network, check_network, dim_theta
+from .network import Gradient, Network, check_network, dim_theta
 
 Number = Any  # a Value, a Dual or a Python/NumPy real number
 
@@ -327,9 +327,7 @@ def network_graph(net: Network, x: Any, y: Any, *, max_params: int = MAX_PARAMS)
 
 def autodiff_gradient(net: Network, x: Any, y: Any, *, max_params: int = MAX_PARAMS) -> Any:
     """dC/dW_l and dC/db_l of one example by reverse mode on :func:`network_graph`, as a
-    :class:`bplib.backprop.Gradient` (NumPy float64 arrays), to compare with Algorithm 1."""
-    from .backprop import Gradient  # noqa: PLC0415  (backprop sits beside this module)
-
+    :class:`bplib.Gradient` (NumPy float64 arrays), to compare with Algorithm 1."""
     graph = network_graph(net, x, y, max_params=max_params)
     graph.C.backward()
     dW = [None] + [np.array([[v.grad for v in row] for row in Wl]) for Wl in graph.W[1:]]
@@ -340,8 +338,6 @@ def autodiff_gradient(net: Network, x: Any, y: Any, *, max_params: int = MAX_PAR
 def forward_gradient(net: Network, x: Any, y: Any, *, max_params: int = MAX_PARAMS) -> Any:
     """The same gradient by forward mode: one pass of :class:`Dual` numbers per parameter
     theta_i (seeded with d theta_i / d theta_i = 1), dim(theta) passes in all."""
-    from .backprop import Gradient  # noqa: PLC0415
-
     x, y = _check_example(net, x, y, max_params)
 
     def one_pass(seed: str) -> Dual:  # C, with d theta_i / d theta_i = 1 for theta_i = seed

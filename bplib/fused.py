@@ -1,7 +1,7 @@
 """Fused CuPy kernels for the fast path of Algorithm 2 (batched form).
 
 On a GPU, a course-sized gradient (784-256-256-10, n = 1024) is dominated by kernel
-launches, not arithmetic: the plain array code of :func:`bplib.backprop.algorithm2_batched`
+launches, not arithmetic: the plain array code of :func:`bplib.batched.algorithm2_batched`
 spends several launches on every element-wise step. Each kernel here does one such step in
 one launch, reading and writing every entry once:
 
@@ -15,7 +15,7 @@ one launch, reading and writing every entry once:
 * :func:`batch_is_valid`: the input check of the batch with one device round trip instead
   of three.
 
-Imported only by :func:`bplib.backprop.algorithm2_batched` when the arrays are CuPy arrays
+Imported only by :func:`bplib.batched.algorithm2_batched` when the arrays are CuPy arrays
 (never by ``import bplib``). Any CuPy wheel works; float32 and float64.
 
 These kernels are written against CuPy's documented ``ElementwiseKernel`` and

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -160,6 +160,19 @@ def _check_output_width(pair: OutputLoss, p_L: int) -> None:
             "identically 0. For two classes use p_L = 2 with output='softmax', or p_L = 1 "
             "with output='reduced_softmax' (logistic regression)"
         )
+
+
+class Gradient(NamedTuple):
+    """dC/dW_l and dC/db_l as layer-indexed lists (index 0 unused) and the loss C: what
+    Algorithms 1 and 2 return (:mod:`bplib.backprop`, :mod:`bplib.batched`)."""
+
+    W: list
+    b: list
+    C: float
+
+    def theta(self) -> Array:
+        """The gradient as one vector, in theta's packing order."""
+        return pack(self.W, self.b)
 
 
 # --- the network -----------------------------------------------------------------------------
@@ -372,6 +385,14 @@ class Network:
             return check_labels(name, self.xp.asarray(y), n, self.n_classes)
         shape = (self.p[-1],) if n is None else (n, self.p[-1])
         return check_targets(name, self.xp.asarray(y), shape, self.dtype)
+
+    def check_batch(self, X: Any, Y: Any) -> tuple[Array, Array]:
+        """A training set: X of shape (n, p_0) with one example per row, and Y matching it."""
+        X = self.check_x(X, "X")
+        if X.ndim != 2:
+            raise ValueError(f"X: expected a training set of shape (n, {self.p[0]}), one "
+                             f"example per row, got shape {tuple(X.shape)}")
+        return X, self.check_y(Y, X, "Y")
 
     # -- the forward pass --
     def feed_forward(self, x: Array) -> tuple[list, list]:

@@ -66,11 +66,7 @@ def steepest_descent(
     lr = check_real("lr", lr, "a positive finite learning rate", low=0.0, low_inclusive=False)
     steps = check_positive_int("steps", steps)
     log_every = check_positive_int("log_every", log_every)
-    X = net.check_x(X, "X")
-    if X.ndim != 2:
-        raise ValueError(f"X: expected a training set of shape (n, {net.p[0]}), one example "
-                         f"per row, got shape {tuple(X.shape)}")
-    Y = net.check_y(Y, X, "Y")
+    X, Y = net.check_batch(X, Y)
     if (X_test is None) != (Y_test is None):
         raise ValueError("X_test, Y_test: pass both (a held-out set and its labels or targets) "
                          "or neither")
