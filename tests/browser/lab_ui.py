@@ -20,6 +20,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Waits follow the state they need (an element attached, visible and enabled; a document
+# revealed; a kernel idle; replies arriving) and end as soon as it holds. The deadlines below
+# only bound a real hang, so they are generous: on a loaded 2-core machine one step of
+# JupyterLab (opening a notebook while another kernel starts) can take well over 30 s.
+ACTION_DEADLINE = 180.0  # s for one user action: a click to land, a tab to open and load
+ATTEMPT_MS = 15_000  # one Playwright attempt inside that deadline; the locator is re-resolved
+STALL_DEADLINE = 240.0  # s with no progress at all (no new reply, kernel idle, no redraw)
+
 # What a widget output shows when the widget manager cannot render it.
 FALLBACK_TEXTS = ("Loading widget", "Error displaying widget", "model not found",
                   "Failed to load model")
@@ -34,6 +42,21 @@ _READY_JS = """(path) => {
 # Counts execute requests sent and replies received on the notebook's kernel, so "all cells
 # ran" does not depend on timing: every non-blank code cell sends one request and gets one
 # reply (status "aborted" for those skipped after an error).
+# The document at ``path`` is the current tab, loaded and revealed; for a notebook, its cells
+# are rendered and its session settled: started with an idle kernel (so it can be run, or
+# shut down cleanly), or gone (the tests shut kernels down between steps).
+_DOCUMENT_READY_JS = """(path) => {
+  const w = window.jupyterapp?.shell?.currentWidget;
+  if (!w || w.context?.path !== path || !w.context.isReady || !w.isRevealed) return false;
+  const sc = w.sessionContext;
+  if (!sc) return true;  // not a notebook: an editor or a viewer
+  return w.content.widgets.length > 0 && sc.isReady
+    && (!sc.session || sc.session.kernel?.status === 'idle');
+}"""
+
+_KERNEL_STATUS_JS = """() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session
+  ?.kernel?.status ?? 'none'"""
+
 _COUNT_EXECUTIONS_JS = """() => {
   const nb = window.jupyterapp.shell.currentWidget;
   const kernel = nb.sessionContext.session.kernel;
@@ -105,6 +128,8 @@ _WIDGET_STATE_JS = """(node) => {
     widgetNodes: node.querySelectorAll('.jupyter-widgets').length,
     inputs: node.querySelectorAll(
       'input, select, textarea, button, [role=slider], [contenteditable=true]').length,
+    progress: node.querySelectorAll(
+      '.widget-hprogress, .widget-vprogress, [role=progressbar]').length,
     controls: hbox ? [...hbox.children].map(e => e.className) : [],
     figure: img ? {complete: img.complete, naturalWidth: img.naturalWidth,
                    naturalHeight: img.naturalHeight, src: img.getAttribute('src') || ''} : null,
@@ -140,15 +165,21 @@ class LabPage:
     console: list[str] = field(default_factory=list)
     last_error: str | None = None
 
+    def __post_init__(self) -> None:
+        # Every Playwright wait not written out below (focus, press, select_option, reading
+        # an attribute) gets the generous deadline too; each still returns as soon as its
+        # element is ready.
+        self.page.set_default_timeout(ACTION_DEADLINE * 1000)
+
     def console_tail(self, n: int = 15) -> str:
         return "\n".join(self.console[-n:]) or "(none)"
 
     # -- opening and running ---------------------------------------------------------------
-    def open_notebook(self, path: str, timeout: float = 90.0) -> None:
+    def open_notebook(self, path: str, timeout: float = ACTION_DEADLINE) -> None:
         """Open ``path`` (relative to the server root) in a fresh workspace and wait until the
         notebook is loaded and its kernel idle."""
         workspace = "bplib-" + re.sub(r"[^A-Za-z0-9]+", "-", path)
-        self.page.goto(self.server.lab_url(path, workspace))
+        self.page.goto(self.server.lab_url(path, workspace), timeout=timeout * 1000)
         deadline = time.monotonic() + timeout
         while not self._evaluate_quietly(_READY_JS, path):
             dialog = self.dialog_text()
@@ -162,6 +193,52 @@ class LabPage:
             time.sleep(0.25)
         # The notebook needs the room more than the file browser does.
         self.page.keyboard.press("Control+b")
+
+    def wait_document(self, path: str, what: str, timeout: float = ACTION_DEADLINE) -> None:
+        """Wait until ``path`` is the current tab, loaded and revealed (a notebook: rendered,
+        its kernel idle or shut down). A dialog (e.g. "Select Kernel") fails at once."""
+        deadline = time.monotonic() + timeout
+        while not self._evaluate_quietly(_DOCUMENT_READY_JS, path):
+            dialog = self.dialog_text()
+            if dialog:
+                raise AssertionError(f"{what}: a dialog opened instead of {path}: {dialog!r}")
+            if time.monotonic() > deadline:
+                current = self._evaluate_quietly(
+                    "() => window.jupyterapp?.shell?.currentWidget?.context?.path ?? null")
+                raise AssertionError(f"{what}: {path} was not open, loaded and idle within "
+                                     f"{timeout:.0f} s (current tab: {current!r}, last page "
+                                     f"error: {self.last_error}); console:\n"
+                                     f"{self.console_tail()}")
+            time.sleep(0.25)
+
+    def click(self, locator: Any, what: str, timeout: float = ACTION_DEADLINE) -> None:
+        """Click ``locator`` once it is attached, visible, enabled and not covered, retrying
+        with a fresh lookup while the page is busy re-rendering, until ``timeout``. A dialog
+        in the way fails at once (it is a real state of the page, not load)."""
+        deadline = time.monotonic() + timeout
+        last = ""
+        while True:
+            remaining_ms = (deadline - time.monotonic()) * 1000
+            if remaining_ms <= 0:
+                raise AssertionError(f"could not click {what} within {timeout:.0f} s: {last}; "
+                                     f"console:\n{self.console_tail()}")
+            attempt = max(1000.0, min(ATTEMPT_MS, remaining_ms))
+            try:
+                locator.wait_for(state="visible", timeout=attempt)
+                if locator.is_enabled(timeout=attempt):
+                    locator.click(timeout=attempt)
+                    return
+                last = "the element is disabled"
+            except Exception as e:  # playwright TimeoutError: not attached/stable/hit yet
+                last = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            dialog = self.dialog_text()
+            if dialog:
+                raise AssertionError(f"a dialog is in the way of {what}: {dialog!r}")
+            time.sleep(0.5)
+
+    def kernel_status(self) -> str:
+        """Status of the current notebook's kernel ('idle', 'busy', ...; 'none' if absent)."""
+        return self._evaluate_quietly(_KERNEL_STATUS_JS) or "none"
 
     def _evaluate_quietly(self, js: str, arg: Any = None) -> Any:
         """page.evaluate, but None while the page is still loading or navigating."""
@@ -178,24 +255,55 @@ class LabPage:
         except Exception:  # page navigating: no dialog to read yet
             return None
 
-    def click_menu(self, menu: str, item: str) -> None:
-        self.page.locator(".lm-MenuBar-item", has_text=re.compile(f"^{menu}$")).click()
-        self.page.locator(".lm-Menu-item:visible",
-                          has_text=re.compile(f"^{re.escape(item)}")).first.click()
+    def click_menu(self, menu: str, item: str, timeout: float = ACTION_DEADLINE) -> None:
+        """Open ``menu`` in the menu bar and click ``item`` in it. Clicking a menu bar item
+        again would close its menu, so the bar is clicked only while the menu is not open."""
+        bar = self.page.locator(".lm-MenuBar-item", has_text=re.compile(f"^{menu}$"))
+        entry = self.page.locator(".lm-Menu-item:visible",
+                                  has_text=re.compile(f"^{re.escape(item)}")).first
+        deadline = time.monotonic() + timeout
+        while entry.count() == 0:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the {menu} menu did not open with {item!r} in it within "
+                                     f"{timeout:.0f} s; console:\n{self.console_tail()}")
+            self.click(bar, f"the {menu!r} menu", timeout=max(1.0, deadline - time.monotonic()))
+            try:
+                entry.wait_for(state="visible", timeout=ATTEMPT_MS)
+            except Exception:  # still not open (the click came before the bar was live)
+                pass
+        self.click(entry, f"{menu} > {item}", timeout=max(1.0, deadline - time.monotonic()))
 
-    def run_all_cells(self, timeout: float = 180.0) -> dict:
+    def run_all_cells(self, stall: float = STALL_DEADLINE) -> dict:
         """Run > Run All Cells, then wait until every request has its reply, no cell shows
-        ``[*]`` and the kernel is idle (twice in a row, 0.25 s apart)."""
+        ``[*]`` and the kernel is idle (twice in a row, 0.25 s apart). Fails when nothing
+        moves for ``stall`` seconds: no new request or reply while the kernel is idle."""
         expected = self.page.evaluate(_COUNT_EXECUTIONS_JS)
         self.click_menu("Run", "Run All Cells")
-        deadline = time.monotonic() + timeout
+        return self._wait_executions(expected, stall, "Run All Cells")
+
+    def run_cell(self, index: int, stall: float = STALL_DEADLINE) -> None:
+        """Click cell ``index`` and press Shift+Enter, then wait for its reply."""
+        self.page.evaluate(_COUNT_EXECUTIONS_JS)
+        cell = self.page.locator(".jp-Notebook .jp-Cell").nth(index)
+        self.click(cell.locator(".jp-InputPrompt"), f"the prompt of cell {index}")
+        self.page.keyboard.press("Shift+Enter")
+        self._wait_executions(1, stall, f"cell {index}")
+
+    def _wait_executions(self, expected: int, stall: float, what: str) -> dict:
+        """Poll the execution counters until all replies are in and the kernel is idle; the
+        deadline moves on whenever a request or reply arrives or the kernel is busy."""
+        last_progress = time.monotonic()
+        seen = None
         stable = 0
         state: dict = {}
-        while time.monotonic() < deadline:
+        while time.monotonic() - last_progress < stall:
             state = self.page.evaluate(_EXEC_STATE_JS)
             if state["dialog"]:
-                raise AssertionError(f"a dialog opened while running the notebook: "
+                raise AssertionError(f"a dialog opened while running {what}: "
                                      f"{state['dialog']!r}")
+            progress = (state["sent"], state["replies"], state["pending"])
+            if progress != seen or state["kernel"] != "idle":
+                seen, last_progress = progress, time.monotonic()
             done = (state["sent"] >= min(expected, 1) and state["replies"] == state["sent"]
                     and state["pending"] == 0 and state["kernel"] == "idle")
             stable = stable + 1 if done else 0
@@ -203,24 +311,9 @@ class LabPage:
                 state["expected"] = expected
                 return state
             time.sleep(0.25)
-        raise AssertionError(f"Run All Cells did not finish within {timeout:.0f} s: "
+        raise AssertionError(f"{what} did not finish: nothing moved for {stall:.0f} s with "
                              f"{expected} cells to run, {state}; console:\n"
                              f"{self.console_tail()}")
-
-    def run_cell(self, index: int, timeout: float = 60.0) -> None:
-        """Click cell ``index`` and press Shift+Enter, then wait for its reply."""
-        self.page.evaluate(_COUNT_EXECUTIONS_JS)
-        cell = self.page.locator(".jp-Notebook .jp-Cell").nth(index)
-        cell.locator(".jp-InputPrompt").click()
-        self.page.keyboard.press("Shift+Enter")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            state = self.page.evaluate(_EXEC_STATE_JS)
-            if state["sent"] >= 1 and state["replies"] == state["sent"] \
-                    and state["pending"] == 0 and state["kernel"] == "idle":
-                return
-            time.sleep(0.25)
-        raise AssertionError(f"cell {index} did not finish within {timeout:.0f} s")
 
     # -- reading ---------------------------------------------------------------------------
     def cells(self) -> list[dict]:
@@ -243,13 +336,23 @@ class LabPage:
             return None
         return img.first.evaluate(_IMAGE_DIGEST_JS)
 
-    def wait_figure_change(self, k: int, before: dict, timeout: float) -> dict | None:
-        """The figure's new digest once its bytes differ from ``before``, else None."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def wait_figure_change(self, k: int, before: dict, idle_for: float = 30.0,
+                           timeout: float = STALL_DEADLINE) -> dict | None:
+        """The figure's new digest once its bytes differ from ``before``, else None: after
+        the kernel has been idle for ``idle_for`` s with no new bytes (the redraw is not
+        coming), or after ``timeout`` s in all. While the kernel is busy drawing, it waits."""
+        start = time.monotonic()
+        idle_since = None
+        while time.monotonic() - start < timeout:
             now = self.figure_digest(k)
             if now and now["bytes"] > 0 and now["sha256"] != before["sha256"]:
                 return now
+            if self.kernel_status() == "idle":
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since > idle_for:
+                    return None
+            else:
+                idle_since = None
             time.sleep(0.25)
         return None
 
@@ -284,6 +387,7 @@ class LabPage:
             return f"dropdown {name!r}: {options[current]!r} -> {options[choice]!r}"
         if "widget-text" in classes or "widget-textarea" in classes:
             box = ctl.locator("input, textarea").first
+            box.wait_for(state="visible")
             before = box.input_value()
             if box.get_attribute("type") == "number":
                 box.focus()
@@ -291,25 +395,25 @@ class LabPage:
                 box.press("Enter")
                 return f"number box {name!r}: {before} -> {box.input_value()} (ArrowUp, Enter)"
             new = _edited_text(before)
-            box.click()
+            self.click(box, f"text box {name!r}")
             box.press("Control+a")
             box.press_sequentially(new)
             box.press("Tab" if "widget-textarea" in classes else "Enter")
             return f"text box {name!r}: {before!r} -> {new!r} (typed, Enter)"
         if "widget-checkbox" in classes:
-            ctl.locator("input[type=checkbox]").click()
+            self.click(ctl.locator("input[type=checkbox]"), f"checkbox {name!r}")
             return f"checkbox {name!r}: clicked"
         if "widget-toggle-buttons" in classes:
             button = ctl.locator("button:not(.mod-active)").first
             text = button.inner_text()
-            button.click()
+            self.click(button, f"toggle button {text!r} of {name!r}")
             return f"toggle buttons {name!r}: clicked {text!r}"
         if "widget-radio" in classes:
             radio = ctl.locator("input[type=radio]:not(:checked)").first
-            radio.click()
+            self.click(radio, f"a radio button of {name!r}")
             return f"radio buttons {name!r}: clicked another option"
         if "widget-toggle-button" in classes:
-            ctl.click()
+            self.click(ctl, f"toggle button {name!r}")
             return f"toggle button {name!r}: clicked"
         return None
 
