@@ -273,7 +273,7 @@ def _output_delta(pair: Any, ZT: Array, b: Array, Y: Array, DT: Array, work: _Wo
         xp.subtract(ZT, m, out=DT)  # Z - m <= 0: exp cannot overflow
         flat = DT.reshape(-1)  # a view; entry (y_i, i) sits at y_i n + i
         # in int64, whatever the labels' dtype: y_i n + i overflows uint8 labels from n = 256
-        at_y = Y.astype(xp.int64) * n + work.rows
+        at_y = Y.astype(xp.int64, copy=False) * n + work.rows
         zy = flat[at_y]  # z_{y_i,i} - m_i (a copy)
         xp.exp(DT, out=DT)
         s = DT.sum(axis=0)  # (n,)
