@@ -115,6 +115,8 @@ def _curves(loss_ax: Any, acc_ax: Any, hist: History) -> None:
 
 
 def _curves_text(hist: History) -> str:
+    if not hist.step:
+        return "No step has been taken yet: the axes are empty."
     text = (f"At step {hist.step[-1]}: training loss {hist.loss[-1]:.3g}, training accuracy "
             f"{hist.accuracy[-1]:.2f}")
     if hist.test_loss:
