@@ -42,7 +42,7 @@ def test_generated_exercises_hide_solutions_and_hidden_tests():
         for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS"):
             assert marker not in text, (ex.notebook, marker)
         nb = nbformat.read(subs.EXERCISES / ex.notebook, as_version=4)
-        assert nb.metadata.kernelspec.name == "bplib"
+        assert nb.metadata.kernelspec.name == "python3"
         cell = [c for c in nb.cells if c.id == ex.cell]
         assert len(cell) == 1 and cell[0].metadata.nbgrader.grade_id == ex.cell
         if ex.manual:

@@ -7,6 +7,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from bplib.network import Network, dim_theta, pack, unpack
+from bplib.plots import style
 from bplib.plots import theta as T
 
 
@@ -65,6 +66,8 @@ def test_dim_theta_figure_bad_input_is_a_message_not_an_exception():
     (ax,) = fig.axes
     assert "cannot read" in ax.get_title()
     assert "got 'three'" in ax.texts[0].get_text()
+    # the message is the figure's text alternative too
+    assert "p_1 must be a positive whole number, got 'three'" in style.description(fig)
 
 
 def test_theta_layout_is_contiguous_and_matches_pack():

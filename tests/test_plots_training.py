@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from bplib.network import Network
+from bplib.plots import style
 from bplib.plots import training as T
 from bplib.train import History
 
@@ -70,6 +71,14 @@ def test_training_figure_panels():
     region, loss_ax, acc_ax = fig.axes[:3]
     run = T.cached_run(0.3, 8, 1)
     assert region.get_title() == f"decision regions, test accuracy {run.hist.test_accuracy[-1]:.2f}"
-    assert region.get_xlabel() == "$x_1$" and region.get_legend() is not None
+    assert region.get_xlabel() == "$x_1$"
+    # one legend for the figure, below the panels, so it covers no point: class x train/test
+    [legend] = fig.legends
+    assert len(legend.get_texts()) == 6
     assert fig._suptitle.get_text() == "p = (2, 8, 3), lr = 0.3, 300 steps"
     assert list(loss_ax.lines[0].get_ydata()) == run.hist.loss
+
+
+def test_curves_figure_before_the_first_step_says_so():
+    fig = T.curves_figure(T.History(), "waiting for the first step")
+    assert "No step has been taken yet" in style.description(fig)

@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle, FancyBboxPatch
+from matplotlib.patches import FancyBboxPatch
 
 from ..backend import to_numpy
 from ..backprop import Step, algorithm1_steps
 from ..network import Network
+from . import style
 
 #: The eleven lines of Algorithm 1 as on the slide (mathtext), with their indentation level.
 ALGORITHM1_LINES: tuple[tuple[int, str], ...] = (
@@ -37,7 +38,8 @@ ALGORITHM1_LINES: tuple[tuple[int, str], ...] = (
         r"$g(x) = a_L$"),
 )
 
-FORWARD, BACKWARD, NEW = "tab:blue", "tab:red", "#fff2a8"
+FORWARD, BACKWARD, NEW = style.BLUE, style.VERMILLION, style.FILLS["highlight"]
+EDGE = "#8A8A8A"  # weights the line does not use: thin grey (3.5:1 on white)
 
 
 def snapshots(net: Network, x: Any, y: Any) -> list[Step]:
@@ -94,11 +96,11 @@ def _draw_algorithm(ax: Any, step: Step) -> None:
     for i, (indent, text) in enumerate(ALGORITHM1_LINES):
         number = i + 1
         if number == step.line:
-            ax.add_patch(FancyBboxPatch((0.0, i - 0.4), 1.0, 0.8, boxstyle="round,pad=0.02",
-                                        facecolor=NEW, edgecolor="tab:orange", lw=1.5))
+            ax.add_patch(FancyBboxPatch((0.0, i - 0.45), 1.0, 0.9, boxstyle="round,pad=0.02",
+                                        facecolor=NEW, edgecolor=style.AMBER, lw=1.5))
         ax.text(0.02, i, f"{number:>2}", fontsize=10, va="center", family="monospace",
-                color="gray")
-        ax.text(0.1 + 0.07 * indent, i, text, fontsize=11, va="center",
+                color=style.GREY)
+        ax.text(0.08 + 0.06 * indent, i, text, fontsize=11, va="center",
                 weight="bold" if number == step.line else "normal")
 
 
@@ -114,25 +116,25 @@ def _draw_network(ax: Any, step: Step, p: tuple[int, ...]) -> None:
     xs = np.arange(L + 1) * 3.2
     ax.axis("off")
     top = max(p) * 0.8 + 0.6
-    ax.set_xlim(-0.8, xs[-1] + 2.6)
-    ax.set_ylim(-top - 3.2, top + 0.3)
+    ax.set_xlim(-0.8, xs[-1] + 2.8)
+    ax.set_ylim(-top - 3.6, top + 0.4)
     # edges: W_l connects layer l-1 to layer l; highlight the W_l the line uses
     for l in range(1, L + 1):
         uses_W = step.l == l and step.line in (3, 9, 10)
-        colour = {3: FORWARD, 9: BACKWARD, 10: BACKWARD}.get(step.line, "lightgray")
+        colour = {3: FORWARD, 9: BACKWARD, 10: BACKWARD}.get(step.line, EDGE)
         for y0 in ys[l - 1]:
             for y1 in ys[l]:
-                ax.plot([xs[l - 1], xs[l]], [y0, y1], color=colour if uses_W else "lightgray",
-                        lw=1.4 if uses_W else 0.7, zorder=1)
-        ax.text((xs[l - 1] + xs[l]) / 2, top, f"$W_{l}$", ha="center", fontsize=10,
-                color="gray")
+                ax.plot([xs[l - 1], xs[l]], [y0, y1], color=colour if uses_W else EDGE,
+                        lw=2.0 if uses_W else 0.8, ls="-", zorder=1)
+        ax.text((xs[l - 1] + xs[l]) / 2, top, f"$W_{l}$", ha="center", fontsize=11,
+                color=colour if uses_W else style.GREY)
     for l in range(L + 1):
         name = "input $x$" if l == 0 else ("output" if l == L else "hidden")
-        ax.text(xs[l], -top + 0.1, f"layer {l}\n{name}", ha="center", va="top", fontsize=9)
+        ax.text(xs[l], -top + 0.1, f"layer {l}\n{name}", ha="center", va="top", fontsize=10)
+        ax.scatter(np.full(len(ys[l]), xs[l]), ys[l], s=520, facecolor="white",
+                   edgecolor="black", linewidth=1.2, zorder=2)
         for j, y in enumerate(ys[l]):
-            ax.add_patch(Circle((xs[l], y), 0.32, facecolor="white", edgecolor="black",
-                                zorder=2))
-            ax.text(xs[l], y, f"{j + 1}", ha="center", va="center", fontsize=8, zorder=3)
+            ax.text(xs[l], y, f"{j + 1}", ha="center", va="center", fontsize=10, zorder=3)
             rows = []
             for q, sym, colour in (("z", "z", FORWARD), ("a", "a", FORWARD),
                                    ("delta", "δ", BACKWARD)):
@@ -141,7 +143,7 @@ def _draw_network(ax: Any, step: Step, p: tuple[int, ...]) -> None:
                     rows.append((f"{sym} {_fmt(float(to_numpy(vec)[j]))}", colour,
                                  (q, l) in new))
             for r, (text, colour, is_new) in enumerate(rows):
-                ax.text(xs[l] + 0.45, y + 0.45 - 0.42 * r, text, fontsize=8.5, va="center",
+                ax.text(xs[l] + 0.42, y + 0.5 - 0.5 * r, text, fontsize=10, va="center",
                         color=colour, family="monospace", weight="bold" if is_new else "normal",
                         bbox=_box(is_new), zorder=4)
     # gradients, under the weights W_l they belong to
@@ -156,21 +158,52 @@ def _draw_network(ax: Any, step: Step, p: tuple[int, ...]) -> None:
             is_new |= ("dW", l) in new
         if lines:
             ax.text((xs[l - 1] + xs[l]) / 2, -top - 0.5, "\n".join(lines), ha="center",
-                    va="top", fontsize=8, family="monospace", color=BACKWARD,
+                    va="top", fontsize=10, family="monospace", color=BACKWARD,
                     weight="bold" if is_new else "normal", bbox=_box(is_new))
 
 
+def _example_steps() -> list[dict[str, Any]]:
+    net = Network.init((2, 3, 3, 2), hidden="tanh", output="softmax", seed=0)
+    steps = snapshots(net, np.array([1.0, -2.0]), 1)
+    return [{"steps": steps, "k": k, "p": net.p} for k in (3, 11, len(steps))]
+
+
+def _values(v: Any) -> str:
+    return "(" + ", ".join(_fmt(float(t)) for t in np.ravel(to_numpy(v))) + ")"
+
+
+def step_description(step: Step, k: int, n: int, p: tuple[int, ...]) -> str:
+    """What step k shows, in words and numbers: the line, the values it computed."""
+    L = len(p) - 1
+    text = f"Algorithm 1, step {k} of {n}, on a network with widths p = {tuple(p)}: line " \
+           f"{step.line} ({step.text})."
+    names = {"z": "z", "a": "a", "delta": "δ", "dW": "∂C/∂W", "db": "∂C/∂b"}
+    new = sorted(just_computed(step, L), key=lambda t: (t[0], t[1] if t[1] is not None else -1))
+    parts = [f"{names[q]}_{l} = {_values(getattr(step, q)[l])}" for q, l in new
+             if getattr(step, q)[l] is not None]
+    if parts:
+        text += " It computed " + "; ".join(parts) + "."
+    elif step.line == 11:
+        norms = ", ".join(f"‖∂C/∂W_{l}‖ = {np.linalg.norm(to_numpy(step.dW[l])):.3g}"
+                          for l in range(1, L + 1))
+        text += f" All gradients are known: {norms}."
+    else:
+        text += " This line only starts a loop."
+    return text
+
+
+@style.plot(examples=_example_steps)
 def step_figure(steps: list[Step], k: int, p: tuple[int, ...]) -> Figure:
     """Step k (1-based) of Algorithm 1: the algorithm with line ``steps[k-1].line``
-    highlighted (left) and the network with every value known after that line (right);
-    z_l, a_l in blue (forward), delta_l and the gradients in red (backward), the values
-    the line has just computed in bold on a yellow background."""
+    highlighted (top) and the network with every value known after that line (bottom);
+    z_l, a_l in blue (forward), delta_l and the gradients in vermillion (backward), the
+    values the line has just computed in bold on a yellow background."""
     if not 1 <= k <= len(steps):
         raise ValueError(f"k: expected a step 1..{len(steps)}, got {k}")
     step = steps[k - 1]
-    fig = Figure(figsize=(13, 5.6), layout="constrained")
-    left, right = fig.subplots(1, 2, width_ratios=[1, 1.55])
+    fig = style.figure(9.25, 8.6)
+    left, right = fig.subplots(2, 1, height_ratios=[1, 1.45])
     _draw_algorithm(left, step)
     _draw_network(right, step, tuple(p))
     fig.suptitle(f"step {k}/{len(steps)} · line {step.line}: {step.text}", fontsize=13)
-    return fig
+    return style.describe(fig, step_description(step, k, len(steps), tuple(p)))

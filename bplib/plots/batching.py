@@ -21,10 +21,12 @@ from matplotlib.figure import Figure
 from ..backend import cupy_available, synchronize, to_numpy
 from ..backprop import Gradient, algorithm2_batched, algorithm2_loop
 from ..network import Network
+from . import style
 
 GradientFn = Callable[[Network, Any, Any], Gradient]
 METHODS: dict[str, GradientFn] = {"loop": algorithm2_loop, "batched": algorithm2_batched}
-COLOURS = {"loop": "tab:red", "batched": "tab:blue"}
+#: series index in bplib.plots.style (colour, marker, line style) of each curve
+SERIES = {"loop": 1, "batched": 0, "GPU": 2}
 LOOP_MAX_N = 256  # the loop costs ~50 µs per example: keep the notebook fast
 
 
@@ -92,29 +94,67 @@ def sizes(max_n: int, min_n: int = 1) -> np.ndarray:
     return 2 ** np.arange(int(np.log2(min_n)), int(np.log2(max_n)) + 1)
 
 
+def _slope(ns: np.ndarray, ts: np.ndarray) -> float:
+    """Least-squares slope of log t against log n over the larger half of the sizes."""
+    ns, ts = np.asarray(ns, dtype=float), np.asarray(ts, dtype=float)
+    k = max(2, len(ns) // 2)
+    return float(np.polyfit(np.log(ns[-k:]), np.log(ts[-k:]), 1)[0]) if len(ns) >= 2 else 0.0
+
+
+def timing_description(curves: dict[str, tuple[np.ndarray, np.ndarray]], note: str = "") -> str:
+    """Key numbers of :func:`timing_figure`: each curve's range and slope, and the speed-up
+    of the batched form at the loop's largest n."""
+    parts = []
+    for label, (ns, ts) in curves.items():
+        parts.append(f"{label}: {style.fmt_number(ts[0])} s at n = {int(ns[0])} to "
+                     f"{style.fmt_number(ts[-1])} s at n = {int(ns[-1]):,} "
+                     f"(log-log slope {_slope(ns, ts):.2f})")
+    text = "Seconds per gradient of Algorithm 2 against the number of examples n, log-log. " \
+        + "; ".join(parts) + "."
+    loop = next((v for k, v in curves.items() if k.startswith("loop")), None)
+    batched = next((v for k, v in curves.items() if k.startswith("batched (CPU")), None)
+    if loop is not None and batched is not None:
+        n = int(loop[0][-1])
+        at = np.flatnonzero(np.asarray(batched[0]) == n)
+        if at.size:
+            ratio = loop[1][-1] / batched[1][at[0]]
+            text += f" At n = {n:,} the batched form is {ratio:.0f} times faster than the loop."
+    if note:
+        text += f" ({note}.)"
+    return text
+
+
+def _example_curves() -> list[dict[str, Any]]:
+    ns = np.array([1, 2, 4, 8, 16])
+    return [{"curves": {"loop (CPU)": (ns, 5e-5 * ns), "batched (CPU)": (ns, 2e-5 + 1e-7 * ns)},
+             "note": "no GPU curve: CuPy is not installed"},
+            {"curves": {"loop (CPU)": (ns[:3], 4e-5 * ns[:3]),
+                        "batched (CPU)": (ns, 3e-5 + 1e-7 * ns),
+                        "batched (GPU)": (ns, 9e-5 + 1e-9 * ns)}}]
+
+
+@style.plot(examples=_example_curves)
 def timing_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], note: str = "") -> Figure:
     """Log-log plot of seconds per gradient against n, one curve per label, with a dashed
-    reference line of slope 1 (cost proportional to n) through the loop's largest n."""
-    fig = Figure(figsize=(8.5, 4.8), layout="constrained")
+    grey reference line of slope 1 (cost proportional to n) through the loop's largest n."""
+    fig = style.figure(8.5, 4.8)
     ax = fig.add_subplot()
     for label, (ns, ts) in curves.items():
-        method = "loop" if label.startswith("loop") else "batched"
-        style = "o-" if "GPU" not in label else "^-"
-        colour = "tab:green" if "GPU" in label else COLOURS[method]
-        ax.loglog(ns, ts, style, color=colour, label=label)
+        kind = "GPU" if "GPU" in label else ("loop" if label.startswith("loop") else "batched")
+        ax.loglog(ns, ts, label=label, **style.series(SERIES[kind]))
     ref = next((v for k, v in curves.items() if k.startswith("loop")), None)
     if ref is not None:
         ns, ts = np.asarray(ref[0], dtype=float), np.asarray(ref[1])
-        ax.loglog(ns, ts[-1] * ns / ns[-1], "--", color="gray", alpha=0.7,
+        ax.loglog(ns, ts[-1] * ns / ns[-1], color=style.GREY, lw=1.2, ls=(0, (4, 3)),
                   label=r"reference $\propto n$")
-    ax.set_xlabel("number of examples $n$", fontsize=11)
-    ax.set_ylabel("time per gradient (s)", fontsize=11)
+    ax.set_xlabel("number of examples $n$")
+    ax.set_ylabel("time per gradient (s)")
     ax.set_title("Algorithm 2: loop over examples vs batched matrix form", fontsize=13)
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=10, loc="upper left")
+    ax.grid(True, which="major")
+    ax.legend(loc="upper left")
     if note:  # below the axes, where it covers no data
-        fig.supxlabel(note, fontsize=9, color="dimgray")
-    return fig
+        fig.supxlabel(note, fontsize=10, color=style.GREY)
+    return style.describe(fig, timing_description(curves, note))
 
 
 def make_problem(p: tuple[int, ...], n: int, seed: int = 0) -> tuple[Network, np.ndarray,
@@ -155,8 +195,9 @@ def batching_curves(hidden: int, max_n: int, repeat: int = 3, gpu: bool | None =
     return curves, note
 
 
+@style.plot(examples=lambda: [{"hidden": 8, "max_n": 8, "repeat": 1},
+                               {"hidden": 8, "max_n": 32, "repeat": 1}])
 def batching_plot(hidden: int, max_n: int, repeat: int) -> Figure:
     """Measure :func:`batching_curves` and draw :func:`timing_figure` (the notebook widget)."""
     curves, note = batching_curves(hidden, max_n, repeat)
     return timing_figure(curves, note)
-

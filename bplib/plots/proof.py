@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 
 from ..activations import ACTIVATIONS
 from ..network import Network, apply_S
+from . import style
 
 DEFAULT_H = 1e-6
 DEFAULT_TOL = 1e-7
@@ -198,33 +199,44 @@ FORMULAS = {
 }
 
 
+def _example_checks() -> list[dict[str, Any]]:
+    net = Network.init((3, 4, 4, 2), hidden="tanh", output="softmax", seed=0)
+    checks = proof_checks(net, np.array([0.5, -1.0, 2.0]), 1)
+    return [{"checks": checks, "layer": 3, "quantity": "dz_l/dz_{l-1}"},
+            {"checks": checks, "layer": 1, "quantity": "dC/dW_l"},
+            {"checks": checks, "layer": 1, "quantity": "dz_l/dz_{l-1}"}]
+
+
+@style.plot(examples=_example_checks)
 def proof_figure(checks: list[ProofCheck], layer: int, quantity: str) -> Figure:
     """Heat maps of one proof step at one layer: the formula (left), the finite-difference
     Jacobian (middle) and their difference (right), with the max abs error in the title."""
     check = find_check(checks, layer, quantity)
+    name = _label(quantity, layer)
     if check is None:
-        fig = Figure(figsize=(9, 2.0))
+        fig = style.figure(9, 2.0)
         ax = fig.add_subplot()
         ax.axis("off")
         ax.set_title(f"{_tex(quantity, layer)} at layer {layer}", fontsize=13)
-        ax.text(0.5, 0.5, f"There is no z_{layer - 1} to differentiate by: the input layer "
-                "has no pre-activation\n(z_0 = 0 in Algorithm 1 is a placeholder). "
-                "Pick a layer l >= 2 or another quantity.",
+        message = (f"There is no z_{layer - 1} to differentiate by: the input layer has no "
+                   f"pre-activation (z_0 = 0 in Algorithm 1 is a placeholder). Pick a layer "
+                   f"l >= 2 or another quantity.")
+        ax.text(0.5, 0.5, message.replace("pre-activation (", "pre-activation\n("),
                 ha="center", va="center", fontsize=11, transform=ax.transAxes)
-        return fig
+        return style.describe(fig, f"{name} at layer {layer} does not exist. {message}")
     L = max(c.l for c in checks)
     A, N = np.atleast_2d(check.analytic), np.atleast_2d(check.numeric)
     if check.analytic.ndim == 1:  # vectors as columns, as in the lecture
         A, N = A.T, N.T
-    fig = Figure(figsize=(11, 3.9), layout="constrained")
+    fig = style.figure(9.25, 4.0)
     axes = fig.subplots(1, 3)
     vmax = max(float(np.abs(A).max()), float(np.abs(N).max()), 1e-300)
     formula = FORMULAS[quantity].format(l=layer, m=layer - 1, n=layer + 1)
     if quantity == "delta_l" and layer == L:
         formula = r"closed form $(\partial S_L/\partial z_L)(\partial C/\partial g)$"
-    for ax, M, name in ((axes[0], A, f"formula: {formula}"), (axes[1], N, "finite differences")):
-        im = ax.imshow(M, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-        ax.set_title(name, fontsize=11)
+    for ax, M, title in ((axes[0], A, f"formula: {formula}"), (axes[1], N, "finite differences")):
+        im = ax.imshow(M, cmap=style.DIVERGING, vmin=-vmax, vmax=vmax)
+        ax.set_title(title, fontsize=11)
     fig.colorbar(im, ax=axes[:2], shrink=0.8, label="entry value")
     E = A - N
     emax = max(float(np.abs(E).max()), 1e-300)
@@ -239,4 +251,10 @@ def proof_figure(checks: list[ProofCheck], layer: int, quantity: str) -> Figure:
         ax.set_yticks(range(rows), [str(i + 1) for i in range(rows)])
     fig.suptitle(f"{_tex(quantity, layer)} at layer {layer}: max |error| = "
                  f"{check.max_abs_error:.1e}", fontsize=13)
-    return fig
+    text = (f"Heat maps of {name} at layer {layer} ({rows} by {cols}): the proof's formula, "
+            f"central finite differences, and their difference. Entries range from "
+            f"{A.min():.3g} to {A.max():.3g}; the largest absolute difference is "
+            f"{check.max_abs_error:.1e}, so formula and finite differences "
+            + ("agree." if check.max_abs_error < DEFAULT_TOL else
+               f"DISAGREE (tolerance {DEFAULT_TOL:.0e})."))
+    return style.describe(fig, text)

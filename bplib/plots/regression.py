@@ -27,6 +27,7 @@ from ..gradcheck import DeltaForms, delta_L_three_ways
 from ..losses import get_output_loss
 from ..network import Network
 from ..train import steepest_descent
+from . import style
 
 Array = Any
 
@@ -99,6 +100,8 @@ def train_regression(lr: float, hidden: str = "tanh", steps: int = MAX_STEPS,
     return RegressionRun(lr, hidden, tuple(logged), tuple(loss), tuple(test_loss), snapshots)
 
 
+@style.plot(examples=lambda: [{"steps": 0, "lr": 0.1}, {"steps": 250, "lr": 0.1},
+                               {"steps": 3000, "lr": 0.1}])
 def regression_fit_figure(steps: int, lr: float, hidden: str = "tanh") -> Figure:
     """Predicted against true outputs on the test set after ``steps`` updates with learning
     rate ``lr`` (one panel per output), and the loss curves with the current step marked."""
@@ -108,27 +111,36 @@ def regression_fit_figure(steps: int, lr: float, hidden: str = "tanh") -> Figure
     G = net.predict(X_test)
     test_mse = float(np.mean(np.sum((G - Y_test) ** 2, axis=1)))
 
-    fig = Figure(figsize=(13, 4), layout="constrained")
-    axes = fig.subplots(1, 3, width_ratios=[1, 1, 1.3])
+    fig = style.figure(9.25, 3.9)
+    axes = fig.subplots(1, 3, width_ratios=[1, 1, 1.25])
     names = (r"$y_1 = \sin(\pi x_1)\cos(\pi x_2)$", r"$y_2 = x_1^2 - x_2/2$")
+    corr = []
     for k, ax in enumerate(axes[:2]):
         lo, hi = float(Y_test[:, k].min()) - 0.2, float(Y_test[:, k].max()) + 0.2
-        ax.plot([lo, hi], [lo, hi], color="0.6", lw=1, label="perfect fit $g = y$")
-        ax.scatter(Y_test[:, k], G[:, k], s=16, color=("tab:blue", "tab:green")[k],
-                   label="test points")
+        ax.plot([lo, hi], [lo, hi], color=style.GREY, lw=1.2, ls=(0, (4, 3)),
+                label="perfect fit $g = y$")
+        ax.scatter(Y_test[:, k], G[:, k], s=18, label="test points", **style.point(2 * k))
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
         ax.set_aspect("equal")
-        ax.set_xlabel(f"true $y_{k + 1}$", fontsize=11)
-        ax.set_ylabel(f"predicted $g_{k + 1}(x)$", fontsize=11)
-        ax.set_title(f"output {k + 1}: {names[k]}", fontsize=12)
-        ax.legend(fontsize=9, loc="upper left")
+        ax.set_xlabel(f"true $y_{k + 1}$")
+        ax.set_ylabel(f"predicted $g_{k + 1}(x)$")
+        ax.set_title(f"output {k + 1}: {names[k]}", fontsize=11)
+        ax.legend(loc="upper left")
+        corr.append(float(np.corrcoef(Y_test[:, k], G[:, k])[0, 1]) if G[:, k].std() > 0
+                    else 0.0)
     ax = axes[2]
-    ax.semilogy(run.steps, run.loss, color="tab:blue", lw=2, label="training loss")
-    ax.semilogy(run.steps, run.test_loss, color="tab:orange", lw=2, label="test loss")
-    ax.axvline(steps, color="tab:red", lw=1.5, ls="--", label=f"step {steps}")
-    ax.set_xlabel("steepest-descent step", fontsize=11)
-    ax.set_ylabel(r"mean $\|g(x) - y\|^2$", fontsize=11)
-    ax.set_title(f"lr = {lr:g}: test loss {test_mse:.3g} at step {steps}", fontsize=12)
-    ax.legend(fontsize=9)
-    return fig
+    ax.semilogy(run.steps, run.loss, label="training loss", **style.series(0, False))
+    ax.semilogy(run.steps, run.test_loss, label="test loss", **style.series(1, False))
+    ax.axvline(steps, color=style.BLACK, lw=1.2, ls=":", label=f"step {steps}")
+    ax.set_xlabel("steepest-descent step")
+    ax.set_ylabel(r"mean $\|g(x) - y\|^2$")
+    ax.set_title(f"lr = {lr:g}: test loss {test_mse:.3g} at step {steps}", fontsize=11)
+    ax.legend()
+    text = (f"Multi-output regression after {steps} steepest-descent steps with learning "
+            f"rate {lr:g} ({hidden} hidden layers): predicted against true outputs on the "
+            f"{len(Y_test)} test points, correlation {corr[0]:.2f} for y_1 and {corr[1]:.2f} "
+            f"for y_2 (points on the diagonal are a perfect fit); test loss {test_mse:.3g}. "
+            f"Loss curves: training loss from {run.loss[0]:.3g} at step 0 to {run.loss[-1]:.3g} "
+            f"at step {run.steps[-1]}, test loss to {run.test_loss[-1]:.3g}.")
+    return style.describe(fig, text)

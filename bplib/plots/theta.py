@@ -19,9 +19,11 @@ from matplotlib.figure import Figure
 
 from ..backend import to_numpy
 from ..network import Network, dim_theta, theta_blocks
+from . import style
 
-WEIGHT_COLOUR = "tab:blue"
-BIAS_COLOUR = "tab:orange"
+WEIGHT_COLOUR = style.BLUE
+BIAS_COLOUR = style.AMBER
+BIAS_HATCH = "//"  # biases differ from weights in pattern as well as colour
 MAX_WIDTH = 100_000  # wider layers than this are a typo, not a network for this course
 
 
@@ -85,15 +87,16 @@ def dim_theta_formula(p: tuple[int, ...]) -> str:
 
 
 def _message_figure(title: str, message: str) -> Figure:
-    fig = Figure(figsize=(8, 2.2))
+    fig = style.figure(8, 2.2)
     ax = fig.add_subplot()
     ax.axis("off")
     ax.set_title(title, fontsize=13)
-    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=12, color="tab:red",
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=12, color=style.VERMILLION,
             wrap=True, transform=ax.transAxes)
-    return fig
+    return style.describe(fig, f"{title}: {message}")
 
 
+@style.plot(examples=lambda: [{"layer_sizes": "2, 3, 1"}, {"layer_sizes": "784, 256, 10"}])
 def dim_theta_figure(layer_sizes: str) -> Figure:
     """dim(theta) for widths typed as text: the formula and count (left) next to the split
     into weights and biases per layer (right). Bad input gives a figure with the message.
@@ -108,7 +111,7 @@ def dim_theta_figure(layer_sizes: str) -> Figure:
     n_w = sum(c.weights for c in counts)
     n_b = sum(c.biases for c in counts)
 
-    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    fig = style.figure(9, 3.8)
     left, right = fig.subplots(1, 2, width_ratios=[1.1, 1])
     left.axis("off")
     left.set_title(f"dim(θ) for p = {list(p)}", fontsize=13)
@@ -127,13 +130,18 @@ def dim_theta_figure(layer_sizes: str) -> Figure:
     w = np.array([c.weights for c in counts])
     b = np.array([c.biases for c in counts])
     right.bar(layers, w, color=WEIGHT_COLOUR, label=r"weights $p_{l-1}p_l$ in $W_l$")
-    right.bar(layers, b, bottom=w, color=BIAS_COLOUR, label=r"biases $p_l$ in $b_l$")
+    right.bar(layers, b, bottom=w, color=BIAS_COLOUR, hatch=BIAS_HATCH, edgecolor="white",
+              label=r"biases $p_l$ in $b_l$")
     right.set_xticks(layers)
-    right.set_xlabel("layer $l$", fontsize=11)
-    right.set_ylabel("number of parameters", fontsize=11)
+    right.set_xlabel("layer $l$")
+    right.set_ylabel("number of parameters")
     right.set_title("split per layer", fontsize=13)
-    right.legend(fontsize=10)
-    return fig
+    right.legend()
+    per_layer = "; ".join(f"layer {c.l}: {c.weights:,} weights + {c.biases:,} "
+                          f"{'bias' if c.biases == 1 else 'biases'}" for c in counts)
+    text = (f"dim(θ) = {n_w + n_b:,} for layer widths p = {list(p)}: {n_w:,} weights and "
+            f"{n_b:,} biases. Bars per layer: {per_layer}.")
+    return style.describe(fig, text)
 
 
 def theta_layout(p: tuple[int, ...]) -> list[tuple[str, int, int]]:
@@ -142,25 +150,32 @@ def theta_layout(p: tuple[int, ...]) -> list[tuple[str, int, int]]:
     return [(name, sl.start, sl.stop) for name, sl, _ in theta_blocks(p)]
 
 
+@style.plot(examples=lambda: [{"p": (2, 3, 1)}, {"p": (4, 8, 8, 3)}])
 def theta_layout_figure(p: tuple[int, ...]) -> Figure:
     """theta as one vector: a strip with one coloured segment per block W_l, b_l."""
     layout = theta_layout(p)
-    fig = Figure(figsize=(10, 1.9), layout="constrained")
+    fig = style.figure(9, 2.0)
     ax = fig.add_subplot()
     for name, start, stop in layout:
-        colour = WEIGHT_COLOUR if name[0] == "W" else BIAS_COLOUR
-        ax.barh(0, stop - start, left=start, color=colour, edgecolor="white")
+        is_w = name[0] == "W"
+        ax.barh(0, stop - start, left=start, color=WEIGHT_COLOUR if is_w else BIAS_COLOUR,
+                hatch=None if is_w else BIAS_HATCH, edgecolor="white")
         if stop - start >= 0.03 * layout[-1][2]:  # label only the segments wide enough
             ax.text((start + stop) / 2, 0, f"${name[0]}_{{{name[2:]}}}$", ha="center",
-                    va="center", fontsize=11, color="white")
+                    va="center", fontsize=12, color="white",
+                    bbox={"facecolor": WEIGHT_COLOUR if is_w else BIAS_COLOUR,
+                          "edgecolor": "none", "pad": 1})
     ax.set_yticks([])
     ax.set_xlim(0, layout[-1][2])
-    ax.set_xlabel("index in θ (0-based)", fontsize=11)
+    ax.set_xlabel("index in θ (0-based)")
     ax.set_title(f"θ for p = {list(p)}: dim(θ) = {dim_theta(p)}", fontsize=13)
     ax.barh(0, 0, color=WEIGHT_COLOUR, label="weights")
-    ax.barh(0, 0, color=BIAS_COLOUR, label="biases")
-    fig.legend(loc="outside right center", fontsize=10)
-    return fig
+    ax.barh(0, 0, color=BIAS_COLOUR, hatch=BIAS_HATCH, edgecolor="white", label="biases")
+    fig.legend(loc="outside right center")
+    blocks = ", ".join(f"{name} at {start}..{stop - 1}" for name, start, stop in layout)
+    text = (f"θ for p = {list(p)} as one vector of dim(θ) = {dim_theta(p)} entries, in packing "
+            f"order (indices 0-based): {blocks}.")
+    return style.describe(fig, text)
 
 
 def per_example_losses(net: Network, X: Any, Y: Any) -> np.ndarray:
@@ -172,22 +187,27 @@ def per_example_losses(net: Network, X: Any, Y: Any) -> np.ndarray:
     return to_numpy(net.pair.C(z[-1], Y)).astype(np.float64)
 
 
+@style.plot(examples=lambda: [{"losses": np.array([0.5, 1.5, 0.25, 2.0]), "n": 3},
+                               {"losses": np.array([0.5, 1.5, 0.25, 2.0]), "n": 4}])
 def training_loss_figure(losses: np.ndarray, n: int) -> Figure:
     """The first n per-example losses C_i as bars and their mean (1/n) sum_i C_i as a line."""
     losses = np.asarray(losses, dtype=np.float64)
     if not 1 <= n <= losses.shape[0]:
         raise ValueError(f"n: expected 1 <= n <= {losses.shape[0]}, got {n}")
     c = losses[:n]
-    fig = Figure(figsize=(9, 3.4), layout="constrained")
+    fig = style.figure(9, 3.6)
     ax = fig.add_subplot()
-    ax.bar(np.arange(1, n + 1), c, color="tab:gray", label="$C_i(θ)$")
-    ax.axhline(c.mean(), color="tab:red", lw=2,
+    ax.bar(np.arange(1, n + 1), c, color=style.GREY, label="$C_i(θ)$")
+    ax.axhline(c.mean(), color=style.VERMILLION, lw=2, ls="--",
                label=rf"$\frac{{1}}{{n}}\sum_i C_i(θ)$ = {c.mean():.3f}")
-    ax.set_xlabel("example $i$", fontsize=11)
-    ax.set_ylabel("loss", fontsize=11)
+    ax.set_xlabel("example $i$")
+    ax.set_ylabel("loss")
     ax.set_title(f"training loss = mean of the per-example losses (n = {n})", fontsize=13)
-    ax.legend(fontsize=10)
-    return fig
+    ax.legend()
+    text = (f"Bars of the per-example losses C_i(θ) for i = 1..{n}, from {c.min():.3g} (example "
+            f"{int(np.argmin(c)) + 1}) to {c.max():.3g} (example {int(np.argmax(c)) + 1}); the "
+            f"dashed line is their mean, the training loss, {c.mean():.3f}.")
+    return style.describe(fig, text)
 
 
 def dim_theta_growth(width: int, max_depth: int) -> tuple[np.ndarray, np.ndarray]:
@@ -198,16 +218,21 @@ def dim_theta_growth(width: int, max_depth: int) -> tuple[np.ndarray, np.ndarray
     return depths, np.array([dim_theta([width] * (L + 1)) for L in depths])
 
 
+@style.plot(examples=lambda: [{"width": 16, "depth": 3}, {"width": 256, "depth": 10}])
 def dim_theta_growth_figure(width: int, depth: int) -> Figure:
     """dim(theta) = L (width^2 + width) against the number of layers L, current L marked."""
     depths, dims = dim_theta_growth(width, max(depth, 10))
-    fig = Figure(figsize=(7, 3.4), layout="constrained")
+    fig = style.figure(7, 3.6)
     ax = fig.add_subplot()
-    ax.plot(depths, dims, "o-", color=WEIGHT_COLOUR, label=f"$p_l$ = {width} for every layer")
-    ax.plot([depth], [dims[depth - 1]], "o", ms=12, color="tab:red",
-            label=f"L = {depth}: dim(θ) = {dims[depth - 1]:,}")
-    ax.set_xlabel("number of layers $L$", fontsize=11)
-    ax.set_ylabel("dim(θ)", fontsize=11)
+    ax.plot(depths, dims, label=f"$p_l$ = {width} for every layer", **style.series(0))
+    ax.plot([depth], [dims[depth - 1]], ms=12, ls="none",
+            label=f"L = {depth}: dim(θ) = {dims[depth - 1]:,}", **style.point(1))
+    ax.set_xlabel("number of layers $L$")
+    ax.set_ylabel("dim(θ)")
     ax.set_title("How many numbers back-propagation differentiates", fontsize=13)
-    ax.legend(fontsize=10)
-    return fig
+    ax.legend()
+    text = (f"dim(θ) = L(p² + p) against the number of layers L for width p = {width}: a "
+            f"straight line through the origin, {dims[0]:,} per layer. Marked: L = {depth} "
+            f"gives dim(θ) = {dims[depth - 1]:,}"
+            + (f"; L = {depths[-1]} gives {dims[-1]:,}." if depth != depths[-1] else "."))
+    return style.describe(fig, text)
