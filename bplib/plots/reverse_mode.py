@@ -278,7 +278,8 @@ def _examples_graph() -> list[dict[str, Any]]:
 
 
 def _value(v: float) -> str:
-    return num(v, False)
+    """A number in a node: 3 significant digits (the boxes stay narrow), a true minus sign."""
+    return f"{float(v) + 0.0:.3g}".replace("-", "−")
 
 
 @style.plot(examples=_examples_graph)
@@ -346,7 +347,8 @@ def sweep_figure(net: Network, x: Any, y: Any, k: int) -> Figure:
             ax.text(px, py - 0.36, f"{'grad' if complete else 'so far'} {_value(grads[id(v)])}",
                     ha="center", va="center", fontsize=10, color=BACKWARD, zorder=4,
                     weight="bold" if complete else "normal", style="normal" if complete
-                    else "italic")
+                    else "italic", bbox={"boxstyle": "square,pad=0.05", "facecolor": "white",
+                                         "edgecolor": "none", "alpha": 0.85})
     if current is None:
         title = (f"after the forward pass: {len(order)} nodes, values known; "
                  f"backward sweep starts with grad C = 1")
