@@ -191,7 +191,8 @@ def test_step_figure_describes_the_step_and_counts_what_is_known():
     steps = H.hand_steps(net, x, y)
     for k in (1, 9, 18, len(steps)):
         text = style.description(H.step_figure(net, x, y, k))
-        assert " ".join(steps[k - 1].text().split()) in text
+        assert H.plain(" ".join(steps[k - 1].text().split())) in text
+        assert "{" not in text  # read aloud: z_1,1, not z brace 1,1 brace
         forward = sum(s.phase == "forward" for s in steps[:k])
         assert f"{forward} forward and {k - forward} backward numbers of {len(steps)}" in text
     with pytest.raises(ValueError, match="k: expected a step 1..25, got 26"):

@@ -260,6 +260,11 @@ def hand_steps(net: Network, x: Any, y: Any) -> list[HandStep]:
     return steps
 
 
+def plain(text: str) -> str:
+    """Text without the subscript braces, for alt text read aloud: z_{1,1} -> z_1,1."""
+    return text.replace("{", "").replace("}", "")
+
+
 def evaluate(step: HandStep) -> float:
     """The step's Python expression evaluated (numbers and ``math`` only)."""
     return float(eval(step.expression, {"__builtins__": {"max": max}, "math": math}))  # noqa: S307
@@ -454,6 +459,6 @@ def step_figure(net: Network, x: Any, y: Any, k: int) -> Figure:
                        r"$\delta_l = \partial C/\partial b_l$ at the nodes", fontsize=12)
     return style.describe(fig, (
         f"Step {k} of {len(steps)} of the computation by hand ({step.phase}): "
-        f"{step.text()}. Known so far: {sum(1 for s in steps[:k] if s.phase == 'forward')} "
+        f"{plain(step.text())}. Known so far: {sum(1 for s in steps[:k] if s.phase == 'forward')} "
         f"forward and {sum(1 for s in steps[:k] if s.phase == 'backward')} backward numbers "
         f"of {len(steps)}."))
