@@ -138,7 +138,8 @@ def dim_theta_figure(layer_sizes: str) -> Figure:
     right.set_xticks(layers)
     right.set_xlabel("layer $l$")
     right.set_ylabel("number of parameters")
-    right.set_title("split per layer", fontsize=13)
+    right.set_title(f"per layer: weights are {n_w / (n_w + n_b):.1%} of θ", fontsize=13)
+    right.set_ylim(0, 1.35 * float((w + b).max()))  # room for the legend above the bars
     right.legend()
     per_layer = "; ".join(f"layer {c.l}: {c.weights:,} weights + {c.biases:,} "
                           f"{'bias' if c.biases == 1 else 'biases'}" for c in counts)
@@ -345,8 +346,8 @@ def gradient_cost_figure(width: int, depth: int) -> Figure:
     ax.set_ylabel("multiply-adds for one gradient")
     ax.set_xticks(depths)
     ax.set_xlim(0.5, depths[-1] + 2.8)
-    ax.set_title(f"L = {depth}, p = {width}: dim(θ) = {now.dim_theta:,} partial derivatives "
-                 f"in one gradient", fontsize=13)
+    ax.set_title(f"One gradient, dim(θ) = {now.dim_theta:,} entries: finite differences cost "
+                 f"{now.ratio:,.0f} times back-propagation", fontsize=12)
     text = (f"Multiply-adds to compute the gradient of one example's loss, log scale, against "
             f"the number of layers L, every layer {width} wide. At L = {depth}, dim(θ) = "
             f"{now.dim_theta:,}: back-propagation needs {now.backprop:,} (about three "
