@@ -19,6 +19,7 @@ The cost claim is shown two ways (:func:`cost_figure`):
 from __future__ import annotations
 
 import functools
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -175,10 +176,11 @@ def _timed_callable(name: str, a: np.ndarray, b: np.ndarray
 
 #: The clock of the timings: this process's CPU time where that clock is fine-grained
 #: (Linux, macOS), so that time spent waiting for a core on a shared machine is not counted;
-#: the wall clock otherwise (e.g. Windows, where CPU time ticks in 15.6 ms steps).
+#: the wall clock otherwise (Windows, where CPU time ticks in 15.6 ms steps, and the browser's
+#: Python, Pyodide, which has one thread and no CPU-time clock of its own).
 CLOCK: Callable[[], float] = (time.process_time
                               if time.get_clock_info("process_time").resolution <= 1e-6
-                              else time.perf_counter)
+                              and sys.platform != "emscripten" else time.perf_counter)
 
 
 def _batch_seconds(fn: Callable[[], None], number: int) -> float:
