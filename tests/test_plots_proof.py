@@ -12,6 +12,7 @@ import pytest
 
 from bplib import Network, algorithm1
 from bplib.plots import proof as P
+from bplib.plots import style
 
 TOL = 1e-7
 
@@ -118,10 +119,45 @@ def test_proof_figure_shows_both_matrices_and_the_error(smooth_net, rng):
     c = P.find_check(checks, 2, "dC/dW_l")
     np.testing.assert_array_equal(images[0], c.analytic)
     np.testing.assert_array_equal(images[1], c.numeric)
-    assert "max |error| =" in fig._suptitle.get_text()
+    np.testing.assert_array_equal(images[2], np.abs(c.analytic - c.numeric))
+    assert f"agree to {c.max_abs_error:.1e}" in fig._suptitle.get_text()
     vec = P.proof_figure(checks, 1, "delta_l")
     assert vec.axes[0].images[0].get_array().shape == (5, 1)  # vectors drawn as columns
     none = P.proof_figure(checks, 1, "dz_l/dz_{l-1}")
     assert "no z_0" in none.axes[0].texts[0].get_text()
     with pytest.raises(ValueError, match="quantity: expected one of"):
         P.proof_figure(checks, 1, "dC/dz")
+    checks[0].numeric = checks[0].numeric + 1e-3  # a wrong formula is called out, not hidden
+    bad = P.proof_figure(checks, checks[0].l, checks[0].quantity)
+    assert "max |error| = 1.0e-03" in bad._suptitle.get_text()
+    assert "DISAGREE" in style.description(bad)
+
+
+def test_proof_figure_axes_use_one_based_indices_named_by_what_they_index(smooth_net, rng):
+    checks = P.proof_checks(smooth_net, rng.normal(size=3), 0)
+    fig = P.proof_figure(checks, 3, "dz_l/dz_{l-1}")  # (i, j) = dz_{3,j}/dz_{2,i}, shape (4, 3)
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "$i$: entry of $z_{2}$ (1..4)"
+    assert ax.get_xlabel() == "$j$: entry of $z_{3}$ (1..3)"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1", "2", "3", "4"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3"]
+    W = P.proof_figure(checks, 2, "dC/dW_l").axes[0]  # the shape of W_2: (p_2, p_1) = (4, 5)
+    assert W.get_ylabel() == "$i$: unit of layer 2 (1..4)"
+    assert W.get_xlabel() == "$j$: unit of layer 1 (1..5)"
+
+
+def test_delta_L_is_g_minus_e_of_unit_y_plus_1(smooth_net, rng):
+    """Label y belongs to output unit y + 1: delta_L = g - e_{y+1} (code: g - eye[y])."""
+    x = rng.normal(size=3)
+    for y in range(3):
+        checks = P.proof_checks(smooth_net, x, y)
+        delta_L = P.find_check(checks, 3, "delta_l")
+        g = smooth_net.predict(x)
+        np.testing.assert_allclose(delta_L.analytic, g - np.eye(3)[y], rtol=0, atol=1e-15)
+        assert delta_L.analytic[y] < 0 and np.all(np.delete(delta_L.analytic, y) > 0)
+        assert delta_L.formula == r"closed form $g - e_{y+1}$"
+    fig = P.proof_figure(checks, 3, "delta_l")
+    assert fig.axes[0].get_title() == r"formula: closed form $g - e_{y+1}$"
+    cells = [float(t.get_text()) for t in fig.axes[0].texts]  # the entries, written out
+    np.testing.assert_allclose(cells, delta_L.analytic, rtol=5e-3)
+    assert ", ".join(f"{v:.3g}" for v in delta_L.analytic) in style.description(fig)

@@ -121,6 +121,7 @@ class ProofCheck:
     quantity: str  # one of QUANTITIES
     analytic: np.ndarray
     numeric: np.ndarray
+    formula: str | None = None  # how `analytic` was computed, when not the step's formula
 
     @property
     def max_abs_error(self) -> float:
@@ -132,7 +133,8 @@ def proof_checks(net: Network, x: np.ndarray, y: Any, h: float = DEFAULT_H
     """Every step of the proof for one example (x, y), layer by layer (l = L down to 1):
 
     * dz_l/dz_{l-1} = D_{l-1} W_l^T  (l >= 2)   vs fd_jacobian(z_map(net, l), z_{l-1})
-    * delta_l by the recursion delta_{l-1} = D_{l-1} W_l^T delta_l from delta_L
+    * delta_l by the recursion delta_{l-1} = D_{l-1} W_l^T delta_l from the closed-form
+      delta_L (for softmax + cross-entropy g - e_{y+1}: label y is output unit y + 1)
                                                 vs fd_jacobian(loss_from_z(net, l, y), z_l)
     * dC/dW_l = delta_l a_{l-1}^T                vs finite differences over the entries of W_l
     * dC/db_l = delta_l                          vs finite differences over b_l
@@ -145,9 +147,13 @@ def proof_checks(net: Network, x: np.ndarray, y: Any, h: float = DEFAULT_H
     delta = [None] * (L + 1)
     delta[L] = net.pair.delta_L(z[L], y)  # delta_L = (dS_L/dz_L)(dC/dg), closed form
     checks = []
+    softmax_ce = (net.pair.output, net.pair.loss) == ("softmax", "cross_entropy")
+    closed = (r"closed form $g - e_{y+1}$" if softmax_ce  # label y is output unit y + 1
+              else r"closed form $(\partial S_L/\partial z_L)(\partial C/\partial g)$")
     for l in range(L, 0, -1):
         checks.append(ProofCheck(l, "delta_l", delta[l], fd_jacobian(loss_from_z(net, l, y),
-                                                                      z[l], h)))
+                                                                      z[l], h),
+                                 closed if l == L else None))
         checks.append(ProofCheck(l, "dC/dW_l", np.outer(delta[l], a[l - 1]),
                                  fd_jacobian(loss_from_params(net, x, y, l, "W"), net.W[l], h)))
         checks.append(ProofCheck(l, "dC/db_l", delta[l],
@@ -199,6 +205,18 @@ FORMULAS = {
 }
 
 
+def axis_labels(quantity: str, l: int) -> tuple[str, str | None]:
+    """What the rows and columns of a step's matrix index, in the lecture's layout (None for
+    the columns of a vector): dz_l/dz_{l-1} has (i, j) entry dz_{l,j}/dz_{l-1,i}; dC/dW_l
+    has the shape of W_l: row i is unit i of layer l, column j unit j of layer l - 1."""
+    return {
+        "dz_l/dz_{l-1}": (f"$i$: entry of $z_{{{l - 1}}}$", f"$j$: entry of $z_{{{l}}}$"),
+        "delta_l": (f"$i$: entry of $z_{{{l}}}$", None),
+        "dC/dW_l": (f"$i$: unit of layer {l}", f"$j$: unit of layer {l - 1}"),
+        "dC/db_l": (f"$i$: entry of $b_{{{l}}}$", None),
+    }[quantity]
+
+
 def _example_checks() -> list[dict[str, Any]]:
     net = Network.init((3, 4, 4, 2), hidden="tanh", output="softmax", seed=0)
     checks = proof_checks(net, np.array([0.5, -1.0, 2.0]), 1)
@@ -224,7 +242,6 @@ def proof_figure(checks: list[ProofCheck], layer: int, quantity: str) -> Figure:
         ax.text(0.5, 0.5, message.replace("pre-activation (", "pre-activation\n("),
                 ha="center", va="center", fontsize=11, transform=ax.transAxes)
         return style.describe(fig, f"{name} at layer {layer} does not exist. {message}")
-    L = max(c.l for c in checks)
     A, N = np.atleast_2d(check.analytic), np.atleast_2d(check.numeric)
     if check.analytic.ndim == 1:  # vectors as columns, as in the lecture
         A, N = A.T, N.T
@@ -232,29 +249,48 @@ def proof_figure(checks: list[ProofCheck], layer: int, quantity: str) -> Figure:
     axes = fig.subplots(1, 3)
     vmax = max(float(np.abs(A).max()), float(np.abs(N).max()), 1e-300)
     formula = FORMULAS[quantity].format(l=layer, m=layer - 1, n=layer + 1)
-    if quantity == "delta_l" and layer == L:
-        formula = r"closed form $(\partial S_L/\partial z_L)(\partial C/\partial g)$"
+    if check.formula:
+        formula = check.formula
     for ax, M, title in ((axes[0], A, f"formula: {formula}"), (axes[1], N, "finite differences")):
         im = ax.imshow(M, cmap=style.DIVERGING, vmin=-vmax, vmax=vmax)
         ax.set_title(title, fontsize=11)
+        if check.analytic.ndim == 1 and M.shape[0] <= 8:  # a short vector: write its entries
+            for i, v in enumerate(M[:, 0]):
+                ax.text(0, i, f"{v:.3g}", ha="center", va="center", fontsize=10,
+                        color="white" if abs(v) > 0.6 * vmax else "black")
     fig.colorbar(im, ax=axes[:2], shrink=0.8, label="entry value")
-    E = A - N
-    emax = max(float(np.abs(E).max()), 1e-300)
-    im_e = axes[2].imshow(E, cmap="PuOr", vmin=-emax, vmax=emax)
-    axes[2].set_title("formula − finite differences", fontsize=11)
-    fig.colorbar(im_e, ax=axes[2], shrink=0.8, label="difference", format="%.0e")
+    E = np.abs(A - N)
+    emax = max(float(E.max()), 1e-300)
+    im_e = axes[2].imshow(E, vmin=0, vmax=emax)  # the style's sequential map
+    axes[2].set_title("absolute difference", fontsize=11)
+    fig.colorbar(im_e, ax=axes[2], shrink=0.8, label="|formula − finite differences|",
+                 format="%.1e")
     rows, cols = A.shape
+    row_label, col_label = axis_labels(quantity, layer)
+    axes[0].set_ylabel(f"{row_label} (1..{rows})", fontsize=10)  # rows shared by all three
     for ax in axes:
-        ax.set_xlabel(f"column $j$ (1..{cols})", fontsize=10)
-        ax.set_ylabel(f"row $i$ (1..{rows})", fontsize=10)
-        ax.set_xticks(range(cols), [str(j + 1) for j in range(cols)])
         ax.set_yticks(range(rows), [str(i + 1) for i in range(rows)])
-    fig.suptitle(f"{_tex(quantity, layer)} at layer {layer}: max |error| = "
+        if col_label is None:  # a vector, drawn as one column
+            ax.set_xticks([])
+        else:
+            ax.set_xlabel(f"{col_label} (1..{cols})", fontsize=10)
+            ax.set_xticks(range(cols), [str(j + 1) for j in range(cols)])
+    fig.suptitle(f"{_tex(quantity, layer)} at layer {layer}: formula and finite differences "
+                 f"agree to {check.max_abs_error:.1e}" if check.max_abs_error < DEFAULT_TOL
+                 else f"{_tex(quantity, layer)} at layer {layer}: max |error| = "
                  f"{check.max_abs_error:.1e}", fontsize=13)
-    text = (f"Heat maps of {name} at layer {layer} ({rows} by {cols}): the proof's formula, "
-            f"central finite differences, and their difference. Entries range from "
+    indexed = {"dz_l/dz_{l-1}": f"row i is entry i of z_{layer - 1}, column j entry j of "
+                                 f"z_{layer}",
+               "dC/dW_l": f"row i is unit i of layer {layer}, column j unit j of layer "
+                          f"{layer - 1}"}.get(quantity, "row i is entry i")
+    text = (f"Heat maps of {name} at layer {layer} ({rows} by {cols}; {indexed}, from 1): the "
+            f"proof's formula, central finite differences, and their absolute difference. "
+            f"Entries range from "
             f"{A.min():.3g} to {A.max():.3g}; the largest absolute difference is "
             f"{check.max_abs_error:.1e}, so formula and finite differences "
             + ("agree." if check.max_abs_error < DEFAULT_TOL else
-               f"DISAGREE (tolerance {DEFAULT_TOL:.0e})."))
+               f"DISAGREE (tolerance {DEFAULT_TOL:.0e}).")
+            + (f" The formula's entries, i = 1..{rows}: "
+               + ", ".join(f"{v:.3g}" for v in check.analytic) + "."
+               if check.analytic.ndim == 1 else ""))
     return style.describe(fig, text)
