@@ -5,6 +5,8 @@
   unnamed control, no heading that skips a level, no blank table header, no text below
   4.5:1 contrast, in the course's outputs and rendered Markdown (JupyterLab's own
   interface is out of scope);
+- notebooks as first opened, before running (stored outputs, untrusted): each figure
+  shows its image with alt text and caption, and the same axe rules pass;
 - a keyboard-only run: reach a slider and a toggle button with Shift+Tab from the next cell,
   move them with the arrow keys and Space, and see the figure, its alt text and its caption
   change;
@@ -73,6 +75,45 @@ def test_notebook_content_passes_axe(lab_page, artifacts, notebook):
     with open(artifacts / "report.txt", "a") as f:
         f.write(f"{path}: axe-core {', '.join(COURSE_RULES)}: {result['checked']} elements "
                 f"in scope, no violation\n")
+
+
+_STORED_FIGURES_JS = """() => {
+  const imgs = document.querySelectorAll('.jp-Notebook .jp-OutputArea-output img');
+  return [...imgs].map(i => ({
+    alt: i.getAttribute('alt') || '', width: i.naturalWidth,
+    caption: i.closest('figure')?.querySelector('figcaption')?.textContent || ''}));
+}"""
+
+
+#: Stored outputs are the same kinds in every notebook (static figures and widget fallbacks,
+#: both from bplib.plots.style; tests/test_notebooks.py checks every stored one): these two
+#: hold both kinds, a table and math, which is what the browser adds to that check.
+STORED_VIEW = [ROOT / "notebooks" / "00_index.ipynb", ROOT / "notebooks" / "07_saturation.ipynb"]
+
+
+def test_stored_notebooks_show_figures_with_alt_text_before_running(lab_page, lab):
+    """As a student first opens them, before any cell runs: JupyterLab shows stored outputs
+    untrusted (their HTML sanitized), and every figure must still show its image, with
+    alt text and caption."""
+    ui = lab_page
+    seen = {}
+    for notebook in STORED_VIEW:
+        path = notebook.relative_to(ROOT).as_posix()
+        ui.open_notebook(path)
+        _show_all_cells(ui.page)
+        deadline = time.monotonic() + 30
+        while True:
+            figures = ui.page.evaluate(_STORED_FIGURES_JS)
+            if figures and all(f["width"] > 0 for f in figures):
+                break
+            assert time.monotonic() < deadline, f"{path}: stored figures not shown: {figures}"
+            time.sleep(0.25)
+        bad = [f for f in figures if len(f["alt"]) < 20 or f["caption"].strip() != f["alt"]]
+        assert not bad, f"{path}: stored figures without alt text and matching caption: {bad}"
+        assert_accessible(ui.page, f"{path} (stored, not run)")
+        seen[path] = len(figures)
+        lab.shutdown_kernels()
+    assert all(seen.values()), seen
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=[p.stem for p in EXERCISES])
