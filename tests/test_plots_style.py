@@ -204,3 +204,13 @@ def test_a_description_carries_the_plotted_numbers():
                                     (-3.5e7, "-3.5e7"), (0.0, "0"), (np.float64(2 / 3), "0.667")])
 def test_fmt_number(x, text):
     assert style.fmt_number(x) == text
+
+
+def test_label_lines_writes_each_label_at_its_line_end_in_its_colour():
+    fig = style.figure(5, 3)
+    ax = fig.add_subplot()
+    ax.plot([0, 1, 2], [0, 1, 4], label="quadratic", **style.series(0))
+    ax.plot([0, 1, 2], [0, 1, 2], label="_hidden", **style.series(1))
+    (note,) = style.label_lines(ax)
+    assert note.get_text() == "quadratic" and note.xy == (2, 4)
+    assert note.get_color() == style.PALETTE[0]
