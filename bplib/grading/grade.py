@@ -169,6 +169,8 @@ def grade_submission(sub: Submission, exercises: dict[str, Exercise], seed: int,
         out.exercises[ex.id] = grade_exercise(ex, read.cells[ex.id], seed, runner)
     out.total = round(sum(r.score or 0.0 for r in out.exercises.values()), 2)
     bad = [f"{r.id}: {r.status}" for r in out.exercises.values() if r.status not in CLEAN]
+    if read.problem:  # e.g. a link or a broken notebook beside the good ones: say so
+        bad.insert(0, read.problem_status)
     out.status = "; ".join(bad) if bad else "ok"
     return out
 

@@ -39,6 +39,7 @@ MAX_NOTEBOOKS = 100
 MAX_DIR_DEPTH = 8
 MAX_ENTRIES = 5000
 MAX_JSON_DEPTH = 64
+MAX_CELLS = 20000  # in all the notebooks of a submission
 MAX_CELL_CHARS = 256 << 10
 TEMPLATE_ANSWER = "YOUR ANSWER HERE"
 
@@ -82,6 +83,7 @@ class ReadResult:
     cells: dict[str, FoundCell] = field(default_factory=dict)
     problem: str | None = None  # submission-level: empty file, invalid notebook, wrong notebook
     status: str = "ok"
+    problem_status: str = ""  # the status word of the first problem (when status is "ok")
     digest: str = ""  # of the bytes actually read
 
 
@@ -296,10 +298,10 @@ def discover(paths: list[str | Path]) -> list[Submission]:
     clashes: dict[str, list[Submission]] = {}
     for s in subs:
         clashes.setdefault(s.id, []).append(s)
-        fb = safe_name(s.id).lower()
-        if fb != s.id:
-            clashes.setdefault("feedback file " + fb, []).append(s)
-    bad = {k: v for k, v in clashes.items() if len({id(s) for s in v}) > 1}
+        clashes.setdefault(f"feedback file {safe_name(s.id).lower()}.md", []).append(s)
+    bad = {k: v for k, v in clashes.items() if len(v) > 1}
+    if any(k in bad for k in {s.id for s in subs}):  # the same id: say that, not the file too
+        bad = {k: v for k, v in bad.items() if not k.startswith("feedback file ")}
     if bad:
         lines = [f"  {k!r}: " + ", ".join(str(s.path) for s in v) for k, v in bad.items()]
         raise SubmissionIdError(
@@ -330,6 +332,8 @@ def _source(cell: dict) -> str | None:
 
 
 def _defines(source: str, names: list[str]) -> bool:
+    if not names or not all(f"def {n}" in source for n in names):
+        return False  # cheap first: most cells define none of them
     tree, _ = parse_code(source)
     if tree is None:
         return False
@@ -354,8 +358,11 @@ def read_submission(sub: Submission, exercises: dict[str, Exercise]) -> ReadResu
                                  f"{MAX_SUBMISSION_BYTES >> 20} MiB in all; not read")
             if not raw:
                 raise UnsafeFile("empty file", f"{nb_path.name}: the file is empty")
-            cells += [(nb_path.name, i, c)
-                      for i, c in enumerate(decode_notebook(raw, nb_path.name))]
+            nb_cells = decode_notebook(raw, nb_path.name)
+            if len(cells) + len(nb_cells) > MAX_CELLS:
+                raise UnsafeFile("invalid submission", f"{nb_path.name}: more than {MAX_CELLS} "
+                                 "cells in the submission; not read")
+            cells += [(nb_path.name, i, c) for i, c in enumerate(nb_cells)]
         except UnsafeFile as exc:
             problems.append((exc.status, str(exc)))
         contents.append((nb_path.name, raw))
@@ -376,6 +383,7 @@ def read_submission(sub: Submission, exercises: dict[str, Exercise]) -> ReadResu
                 p.name for p in sub.notebooks) + ": is this the right notebook?")
     elif problems:
         res.problem = "; ".join(m for _, m in problems)
+        res.problem_status = problems[0][0]
     return res
 
 

@@ -48,6 +48,7 @@ NPY_CAP = 16 << 20  # one array
 MAX_PARTS = 257  # JSON + 256 arrays per answer
 TEXT_KEEP = 8 << 10  # stderr/stdout tail kept for the instructor
 STARTUP_TIMEOUT = 120.0  # for the worker's own imports, before the student's time starts
+EXIT_GRACE = 2.0  # after its pipes close, for the worker to exit by itself
 
 
 @dataclass
@@ -381,9 +382,17 @@ class Runner:
             err_r, err_w = os.pipe()
             fds = [ans_r, out_r, err_r]
             extra = ["--uid", str(uid)] if uid is not None else []
+            passed = [ans_w]
             if self.sandbox:
+                program = sandbox.seccomp_program()
+                sec_fd = None
+                if program:  # bwrap reads the filter from a pipe (a few hundred bytes)
+                    sec_fd, sec_w = os.pipe()
+                    os.write(sec_w, program)
+                    os.close(sec_w)
+                    passed.append(sec_fd)
                 cmd = sandbox.sandbox_command(job_in, helpers_dir, ans_w, limits.scratch_mb,
-                                              extra)
+                                              extra, sec_fd)
             else:
                 work = job / "work"
                 work.mkdir(mode=0o700)
@@ -392,12 +401,17 @@ class Runner:
             try:
                 proc = subprocess.Popen(cmd.argv, cwd=cmd.cwd, env=cmd.env,
                                         stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
-                                        pass_fds=(ans_w,), start_new_session=True,
+                                        pass_fds=tuple(passed), start_new_session=True,
                                         close_fds=True)
             finally:
-                for fd in (ans_w, out_w, err_w):
+                for fd in (*passed, out_w, err_w):
                     os.close(fd)
             reader, out, err, stopped, ready = self._pump(proc, ans_r, out_r, err_r)
+            if not stopped:  # every pipe closed: the worker is done, or pretends to be
+                try:
+                    proc.wait(timeout=EXIT_GRACE)
+                except subprocess.TimeoutExpired:
+                    stopped = "lingered"
             self._stop(proc, uid)
             rc = proc.wait()
         finally:
@@ -487,6 +501,11 @@ class Runner:
         if stopped == "timeout":
             return "timeout", (f"stopped after {limits.timeout:g} s of wall-clock time "
                                "(an infinite loop, or far too slow)")
+        if stopped == "lingered":
+            return "killed", "the process closed its output and kept running; it was stopped"
+        if reader.problem:
+            return "invalid output", (f"{reader.problem}: something in the cell wrote to the "
+                                      "grader's answer pipe")
         sig = -rc if rc < 0 else (rc - 128 if self.sandbox and rc > 128 else 0)
         if sig == signal.SIGXCPU:
             return "cpu-limit", "stopped by the CPU-time limit (an infinite loop?)"

@@ -41,6 +41,7 @@ import re
 import secrets
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import sysconfig
@@ -373,6 +374,64 @@ def kill_uid(uid: int, rounds: int = 50) -> bool:
     return not _processes_of(uid)
 
 
+# --- a seccomp filter: system calls a graded cell never needs ---------------------------------
+_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+# name: (x86_64, aarch64). Namespaces and mounts (an escape needs them), tracing other
+# processes, kernel keyrings, BPF, perf, userfaultfd and io_uring (frequent kernel bugs),
+# modules, kexec, reboot, swap, accounting, and file handles that bypass the mount tree.
+_DENY = {
+    "mount": (165, 40), "umount2": (166, 39), "pivot_root": (155, 41), "chroot": (161, 51),
+    "unshare": (272, 97), "setns": (308, 268), "ptrace": (101, 117),
+    "process_vm_readv": (310, 270), "process_vm_writev": (311, 271), "keyctl": (250, 219),
+    "add_key": (248, 217), "request_key": (249, 218), "bpf": (321, 280),
+    "perf_event_open": (298, 241), "userfaultfd": (323, 282), "kexec_load": (246, 104),
+    "kexec_file_load": (320, 294), "init_module": (175, 105), "finit_module": (313, 273),
+    "delete_module": (176, 106), "reboot": (169, 142), "swapon": (167, 224),
+    "swapoff": (168, 225), "acct": (163, 89), "name_to_handle_at": (303, 264),
+    "open_by_handle_at": (304, 265), "io_uring_setup": (425, 425),
+    "io_uring_enter": (426, 426), "io_uring_register": (427, 427), "open_tree": (428, 428),
+    "move_mount": (429, 429), "fsopen": (430, 430), "fsconfig": (431, 431),
+    "fsmount": (432, 432), "fspick": (433, 433), "mount_setattr": (442, 442),
+}
+_CLONE, _CLONE3 = (56, 220), (435, 435)
+_CLONE_NEW = 0x7E020080  # CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET|NEWTIME
+_RET_KILL, _RET_ALLOW, _RET_ERRNO = 0x80000000, 0x7FFF0000, 0x00050000
+_EPERM, _ENOSYS = 1, 38
+
+
+def seccomp_program(machine: str | None = None) -> bytes | None:
+    """A classic-BPF seccomp filter (for ``bwrap --seccomp``) that makes the calls in _DENY and
+    clone() with namespace flags fail with EPERM (clone3 with ENOSYS, so libc falls back to
+    clone), kills a process that uses another syscall ABI (i386/x32 on x86_64), and allows the
+    rest. None on an architecture without a table here (the sandbox then runs without it)."""
+    machine = machine or os.uname().machine
+    if machine not in _AUDIT_ARCH:
+        return None
+    col = 0 if machine == "x86_64" else 1
+    ld_w_abs, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    prog: list[tuple[int, str | int, str | int, int]] = [
+        (ld_w_abs, 0, 0, 4),  # seccomp_data.arch
+        (jeq, 0, "kill", _AUDIT_ARCH[machine]),
+        (ld_w_abs, 0, 0, 0),  # seccomp_data.nr
+    ]
+    if machine == "x86_64":
+        prog.append((jge, "kill", 0, 0x40000000))  # the x32 ABI
+    prog += [(jeq, "eperm", 0, nrs[col]) for nrs in _DENY.values()]
+    prog += [(jeq, "enosys", 0, _CLONE3[col]), (jeq, 0, "allow", _CLONE[col]),
+             (ld_w_abs, 0, 0, 16),  # low half of args[0]: clone's flags
+             (jset, "eperm", "allow", _CLONE_NEW)]
+    labels = {"allow": (ret, 0, 0, _RET_ALLOW), "eperm": (ret, 0, 0, _RET_ERRNO | _EPERM),
+              "enosys": (ret, 0, 0, _RET_ERRNO | _ENOSYS), "kill": (ret, 0, 0, _RET_KILL)}
+    where = {name: len(prog) + i for i, name in enumerate(labels)}
+    prog += list(labels.values())
+    out = b""
+    for i, (code, jt, jf, k) in enumerate(prog):
+        jt = where[jt] - i - 1 if isinstance(jt, str) else jt
+        jf = where[jf] - i - 1 if isinstance(jf, str) else jf
+        out += struct.pack("=HBBI", code, jt, jf, k)
+    return out
+
+
 # --- the command that starts a worker -----------------------------------------------------
 def worker_env(home: str, ld_library_path: str | None = None) -> dict[str, str]:
     env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8",
@@ -400,11 +459,11 @@ def _folders(args: list[str]) -> list[str]:
 
 
 def sandbox_command(job_in: Path, helpers_dir: Path, answers_fd: int, scratch_mb: int,
-                    worker_args: list[str]) -> Command:
+                    worker_args: list[str], seccomp_fd: int | None = None) -> Command:
     """bwrap + worker: see the module docstring for what the process sees."""
     rt = runtime()
     binds, ld_path = mounts(rt)
-    cmd = [BWRAP, *binds,
+    cmd = [BWRAP, *binds, *(["--seccomp", str(seccomp_fd)] if seccomp_fd is not None else []),
            "--ro-bind", str(helpers_dir), HELPERS,
            "--ro-bind", str(WORKER), WORKER_IN_SANDBOX,
            "--ro-bind", str(job_in), JOB,
