@@ -338,14 +338,17 @@ class Workspace:
 
 
 def _processes_of(uid: int) -> list[int]:
-    """Pids of the processes whose real or effective uid is ``uid`` (from /proc)."""
+    """Pids of the live (not zombie) processes of ``uid`` (from /proc)."""
     pids = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
                 if entry.stat(follow_symlinks=False).st_uid == uid:
-                    pids.append(int(entry.name))
-            except OSError:
+                    with open(f"/proc/{entry.name}/stat", "rb") as f:
+                        state = f.read().rsplit(b")", 1)[1].split()[0]
+                    if state not in (b"Z", b"X"):
+                        pids.append(int(entry.name))
+            except (OSError, IndexError):
                 pass
     return pids
 
