@@ -638,6 +638,26 @@ def test_colliding_ids_are_refused_before_anything_is_graded(tmp_path, capsys):
     assert "feedback file" in capsys.readouterr().err
 
 
+def test_a_row_is_never_replaced_silently_by_another_folder(tmp_path, capsys):
+    """Resuming with the same id from another folder (even with the same notebooks) grades it
+    again and says so, instead of keeping or overwriting the row unnoticed."""
+    import shutil
+
+    first = subs.build(tmp_path / "week1" / "alice")
+    later = tmp_path / "week2" / "alice"
+    shutil.copytree(first, later)
+    book = tmp_path / "gb.csv"
+    args = ["-o", str(book), "--only", "ex1", "--no-progress", *subs.mode_args()]
+    assert cli.main([str(first), *args]) == 0
+    capsys.readouterr()
+    assert cli.main([str(later), *args]) == 0
+    assert "came from" in capsys.readouterr().err
+    journal = Path(str(book) + ".journal.jsonl").read_text().splitlines()
+    assert [json.loads(x)["path"] for x in journal if '"row"' in x] == [str(first), str(later)]
+    with open(book, newline="") as f:
+        assert len(list(csv.DictReader(f))) == 1
+
+
 def test_nbgrader_layout_rows_carry_the_student_names(tmp_path):
     subs_dir = tmp_path / "submitted"
     for student in ("alice", "bob"):

@@ -235,3 +235,30 @@ def test_rerun_grades_nothing_again(graded, tmp_path):
     assert Path(str(book) + ".journal.jsonl").read_text().count("\n") == lines_before
     assert book.read_text() == graded["book"].read_text()
     assert _run([graded["folders"][0], "-o", str(book), "--seed", "1"]) == 2  # seed mismatch
+
+
+def test_readme_grading_command_runs_as_printed(tmp_path):
+    """The README's `bplib-grade collected/* ...` line, run from a folder holding collected/,
+    grades in the sandbox (its default) and writes the gradebook and the feedback."""
+    import re
+    import shlex
+    import subprocess
+    import sys
+
+    readme = (subs.ROOT / "README.md").read_text()
+    line = next(x for x in re.findall(r"^\.venv/bin/bplib-grade .*$", readme, flags=re.M))
+    argv = shlex.split(line.split("#")[0])
+    assert "--no-sandbox" not in argv and "collected/*" in argv
+    subs.build(tmp_path / "collected" / "alice")
+    subs.build(tmp_path / "collected" / "bob", {"ex4": subs.BUGGY["ex4_sign"].edit})
+    exe = Path(sys.executable).with_name("bplib-grade")
+    argv = [str(exe)] + [a for a in argv[1:] if a != "collected/*"] + [
+        "collected/alice", "collected/bob", "--no-progress", *subs.mode_args()]
+    res = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    with open(tmp_path / "grades" / "gradebook.csv", newline="") as f:
+        rows = {r["submission"]: r for r in csv.DictReader(f)}
+    assert float(rows["alice"]["total"]) == 48 and float(rows["bob"]["total"]) < 48
+    assert (tmp_path / "grades" / "feedback" / "bob.md").exists()
+    if not subs.mode_args():
+        assert "sandbox works" in res.stderr

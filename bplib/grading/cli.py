@@ -22,6 +22,7 @@ the bubblewrap sandbox (:mod:`.sandbox`); ``--no-sandbox`` is for trusted code o
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -124,12 +125,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _grade_all(args, subs, exercises, book: Gradebook, runner: Runner) -> int:
+    moved = set()
     for s in subs:
         before = book.path_of(s.id)
-        if before and before != str(s.path):
+        if before and before != _where(s):
+            moved.add(s.id)
             _say(f"warning: {s.id}: its row in {args.output} came from {before}; now grading "
-                 f"{s.path}, whose result replaces that row")
-    todo = [s for s in subs if not book.done(s.id, s.digest)]
+                 f"{_where(s)}, whose result replaces that row")
+    todo = [s for s in subs if s.id in moved or not book.done(s.id, s.digest)]
     if len(todo) < len(subs):
         _say(f"resuming: {len(subs) - len(todo)} submission(s) already graded in {args.output}")
     if args.feedback:
@@ -143,11 +146,11 @@ def _grade_all(args, subs, exercises, book: Gradebook, runner: Runner) -> int:
             result = grade_submission(sub, exercises, book.seed, runner)
         except Exception as exc:  # noqa: BLE001  (reported; the other submissions go on)
             _say(f"internal error grading {sub.id} ({sub.path}):\n{traceback.format_exc()}")
-            book.record(grader_error(sub, exercises, book.seed, exc), str(sub.path))
+            book.record(grader_error(sub, exercises, book.seed, exc), _where(sub))
             return False
         if args.feedback:
             feedback.write(result, args.feedback)
-        book.record(result, str(sub.path))  # last: a journaled row means its feedback exists
+        book.record(result, _where(sub))  # last: a journaled row means its feedback exists
         return True
 
     bar = _progress(len(todo), args.no_progress)
@@ -174,6 +177,10 @@ def _grade_all(args, subs, exercises, book: Gradebook, runner: Runner) -> int:
              "again to retry them")
         return 3
     return 1 if problems else 0
+
+
+def _where(sub) -> str:
+    return os.path.abspath(sub.path)
 
 
 class _NoBar:
