@@ -451,6 +451,17 @@ class Command:
     cwd: str
 
 
+def namespace_flags() -> list[str]:
+    """bubblewrap's namespaces. As root no user namespace: a uid mapped inside one would be
+    root outside; the worker switches to its job's own uid itself, before any student code
+    runs. Otherwise a user namespace (the grader's own uid) in which no further one may be
+    made."""
+    if drops_privileges():
+        return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                "--unshare-cgroup-try"]
+    return ["--unshare-all", "--unshare-user", "--disable-userns"]
+
+
 def _folders(args: list[str]) -> list[str]:
     """``--dir`` (mode 0755) for every folder above a mount point or link, parents first:
     bubblewrap would create them mode 0700, closed to the job's uid."""
@@ -473,13 +484,7 @@ def sandbox_command(job_in: Path, helpers_dir: Path, answers_fd: int, scratch_mb
            "--perms", "0700", "--size", str(scratch_mb << 20), "--tmpfs", SCRATCH,
            "--proc", "/proc", "--dev", "/dev", "--chdir", SCRATCH,
            "--die-with-parent", "--new-session", "--hostname", "sandbox"]
-    if drops_privileges():
-        # No user namespace as root: a uid mapped inside one would be root outside. The worker
-        # switches to its job's own uid itself, before any student code runs.
-        cmd += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-                "--unshare-cgroup-try"]
-    else:
-        cmd += ["--unshare-all", "--disable-userns"]
+    cmd += namespace_flags()
     cmd[1:1] = _folders(cmd)
     argv = [f"{PY_ROOT}/bin/python3", "-I", "-S", "-B", "-X", "utf8", WORKER_IN_SANDBOX,
             "--job", JOB, "--answers", str(answers_fd), "--scratch", SCRATCH,
@@ -505,8 +510,7 @@ def check_bwrap() -> None:
         raise SandboxUnavailable(
             f"the sandbox needs bubblewrap, but {BWRAP} does not exist. Install it (Debian/Ubuntu:"
             " apt-get install bubblewrap), or grade trusted code only with --no-sandbox.")
-    flags = (["--unshare-ipc", "--unshare-pid", "--unshare-net"] if drops_privileges()
-             else ["--unshare-all"])
+    flags = namespace_flags()
     try:
         res = subprocess.run([BWRAP, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
                               *flags, "--", "/bin/true"] if Path("/bin/true").exists() else
