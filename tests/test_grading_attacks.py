@@ -185,19 +185,20 @@ while _time.monotonic() < _end:   # SIGKILL every process this uid can see, for 
 
 SNOOP = """
 _glob = _imp('glob')
-for _pat in ['/tmp/bplib-grade-*', '/tmp/*/bplib-grade-*/run-*/*', '/proc/*/root/job/job.json',
-             '/proc/1/cwd/*', '/job/*', '/job/job.json', {subs!r} + '/*', {book!r} + '*',
-             {root!r} + '/solutions/*', {root!r} + '/bplib/*.py', '/root/*', '/home/*']:
+for _pat in ['/tmp/bplib-grade-*', '/tmp/*/bplib-grade-*/run-*/*', '/proc/*/root/tmp/*',
+             '/proc/*/root/home/*', {subs!r} + '/*', {book!r} + '*', {root!r} + '/solutions/*',
+             {root!r} + '/bplib/*.py', '/root/*', '/home/*']:
     try:
         if _glob.glob(_pat):
             _leaks.append('found ' + _pat)
     except OSError:
         pass
-try:
-    _open('/proc/1/environ', 'rb').read()
-    _leaks.append('read /proc/1/environ')
-except OSError:
-    pass
+for _p in _os.listdir('/proc'):   # as root they are closed; without root they hold only the
+    try:                            # worker's fixed environment, never the grader's
+        if b'BPLIB_TEST_SECRET' in _open('/proc/%s/environ' % _p, 'rb').read():
+            _leaks.append('the grader environment in /proc/%s/environ' % _p)
+    except (OSError, ValueError):
+        pass
 _procs = [p for p in _os.listdir('/proc') if p.isdigit()]
 if len(_procs) > 2:
     _leaks.append('sees processes %s' % _procs)
@@ -226,8 +227,8 @@ for _fd in [int(x) for x in _os.listdir('/proc/self/fd')]:
         pass
 if _os.readlink('/proc/self/fd/0') != '/dev/null':
     _leaks.append('stdin is not /dev/null')
-if _os.getuid() == 0 or _os.geteuid() == 0 or _os.getgroups():
-    _leaks.append('runs as root or with groups')
+if _os.getuid() == 0 or _os.geteuid() == 0 or set(_os.getgroups()) - {_os.getgid()}:
+    _leaks.append('runs as root or with supplementary groups')
 """
 
 NETWORK = """

@@ -77,15 +77,18 @@ def test_a_sandboxed_worker_sees_only_python_numpy_and_its_helpers(tmp_path):
                 "def probe():\n"
                 "    site = '/opt/python/lib/python3.%d/site-packages' % sys.version_info[1]\n"
                 "    return [int(os.path.isfile('/opt/site/numpy/__init__.py')),\n"
-                "            len(os.listdir(site)), len(os.listdir('/')),\n"
+                "            len(os.listdir(site)) if os.path.isdir(site) else 0,\n"
+                "            len(os.listdir('/')),\n"
                 "            int(os.path.isfile('/opt/helpers/bplib/activations.py')),\n"
                 "            int(os.access('/job', os.R_OK)), int(os.access('/', os.W_OK)),\n"
                 "            int(os.access('/scratch', os.W_OK))]\n")
         numpy_there, site_entries, top, helper_there, job_readable, root_writable, scratch_ok = \
             _run_probe(code, runner, {"bplib.activations": ["ACTIVATIONS"]})[0]
         assert numpy_there == 1 and helper_there == 1 and scratch_ok == 1
-        assert site_entries == 0  # the stdlib's own site-packages is masked
-        assert job_readable == 0 and root_writable == 0  # inputs were read before the switch
+        assert site_entries == 0  # the stdlib's own site-packages (if any) is masked
+        assert root_writable == 0
+        if os.geteuid() == 0:  # root-owned 0700: inputs were read before the uid switch
+            assert job_readable == 0
         assert top == len(_top_level_expected())  # nothing at / but what the mount list makes
 
 

@@ -483,6 +483,9 @@ def sandbox_command(job_in: Path, helpers_dir: Path, answers_fd: int, scratch_mb
            "--ro-bind", str(job_in), JOB,
            "--perms", "0700", "--size", str(scratch_mb << 20), "--tmpfs", SCRATCH,
            "--proc", "/proc", "--dev", "/dev", "--chdir", SCRATCH,
+           # without root the tmpfs root and /dev belong to the worker's own uid: read-only,
+           # so the only writable place is the size-capped /scratch
+           "--remount-ro", "/dev", "--remount-ro", "/",
            "--die-with-parent", "--new-session", "--hostname", "sandbox"]
     cmd += namespace_flags()
     cmd[1:1] = _folders(cmd)
