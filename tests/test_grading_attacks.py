@@ -450,6 +450,14 @@ def attacked(tmp_path_factory):
     _recode(subs.build(sub / "encoding_utf16le"), "utf-16-le")
     _recode(subs.build(sub / "encoding_utf32"), "utf-32")
 
+    # names a student (or an LMS export) may produce: undecodable bytes, terminal escapes, a
+    # bidi override, a leading '=' (a spreadsheet formula), a newline in a notebook's name
+    hostile = Path(os.fsdecode(os.fsencode(sub) + b"/=\xff\x1b[31mevil\xe2\x80\xae"))
+    subs.build(hostile)
+    (hostile / EX["ex1"].notebook).rename(
+        hostile / os.fsdecode(b"\xfe\nex1 \x1b]0;title\x07.ipynb"))
+    subs.build(sub / ("x" * 250))
+
     folders = sorted(str(p) for p in sub.iterdir())
     try:
         rc = cli.main([*folders, "-o", str(book), "--feedback", str(fb), "-j", "2",
@@ -607,6 +615,19 @@ def test_the_grader_environment_never_reaches_feedback(attacked):
     for p in attacked["fb"].glob("*"):
         if p.is_file():
             assert attacked["marker"] not in p.read_text(errors="replace")
+
+
+def test_hostile_file_and_folder_names_are_graded_and_shown_safely(attacked):
+    """Undecodable bytes, escapes and a formula in names: graded normally, never a grader
+    error, and the names reach the gradebook and feedback only as safe text."""
+    [evil] = [r for r in attacked["rows"].values() if "evil" in r["submission"]]
+    assert evil["submission"].startswith("'=") and "\x1b" not in evil["submission"]
+    assert "\ufffd" in evil["submission"] and "\u202e" not in evil["submission"]
+    assert evil["status"] == "ok" and float(evil["total"]) == FULL, evil
+    [long] = [r for r in attacked["rows"].values() if r["submission"].startswith("xxxx")]
+    assert long["status"] == "ok" and len(long["submission"]) <= 120
+    names = [p.name for p in attacked["fb"].glob("*.md")]
+    assert all(len(n) <= 104 and n.isascii() for n in names), names
 
 
 # --- the workers are isolated from each other outside the sandbox too --------------------------

@@ -32,7 +32,7 @@ from . import feedback
 from .grade import GRADER_ERROR, grade_submission, grader_error
 from .gradebook import Gradebook, SeedMismatch
 from .manifest import load_manifest
-from .notebooks import SubmissionIdError, discover
+from .notebooks import SubmissionIdError, discover, shown
 from .runner import Limits, Runner, drops_privileges
 from .sandbox import SandboxUnavailable, WorkspaceError
 
@@ -145,7 +145,7 @@ def _grade_all(args, subs, exercises, book: Gradebook, runner: Runner) -> int:
         try:
             result = grade_submission(sub, exercises, book.seed, runner)
         except Exception as exc:  # noqa: BLE001  (reported; the other submissions go on)
-            _say(f"internal error grading {sub.id} ({sub.path}):\n{traceback.format_exc()}")
+            _say(f"internal error grading {sub.id} ({_where(sub)}):\n{traceback.format_exc()}")
             book.record(grader_error(sub, exercises, book.seed, exc), _where(sub))
             return False
         if args.feedback:
@@ -180,7 +180,7 @@ def _grade_all(args, subs, exercises, book: Gradebook, runner: Runner) -> int:
 
 
 def _where(sub) -> str:
-    return os.path.abspath(sub.path)
+    return shown(os.path.abspath(sub.path), 1000)
 
 
 class _NoBar:

@@ -124,7 +124,10 @@ class Gradebook:
         w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         for sub_id in sorted(self.rows):
-            w.writerow(self.rows[sub_id]["row"])
+            row = dict(self.rows[sub_id]["row"])
+            if row["submission"].startswith(("=", "+", "-", "@", "\t", "\r")):
+                row["submission"] = "'" + row["submission"]  # never a spreadsheet formula
+            w.writerow(row)
         atomic_write(self.csv_path, buf.getvalue())
 
 

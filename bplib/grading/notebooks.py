@@ -88,6 +88,18 @@ class ReadResult:
 
 
 # --- reading files the student controls --------------------------------------------------------
+_HIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(name: str, limit: int = 200) -> str:
+    """A name from a student's folder as safe text for messages, feedback and the gradebook:
+    undecodable bytes become U+FFFD, control and bidi-override characters '?', at most
+    ``limit`` characters."""
+    text = _HIDDEN.sub("?", os.fsencode(name).decode("utf-8", "replace"))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+
 def _kind(mode: int) -> str:
     for test, name in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"),
                        (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
@@ -100,6 +112,7 @@ def _kind(mode: int) -> str:
 def read_file(path: Path, cap: int = MAX_NOTEBOOK_BYTES) -> bytes:
     """The bytes of a regular file, never following a link, never blocking on a FIFO or a
     device, and never reading more than ``cap``; else UnsafeFile."""
+    name = shown(path.name)
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0)
     try:
         fd = os.open(path, flags)
@@ -109,17 +122,17 @@ def read_file(path: Path, cap: int = MAX_NOTEBOOK_BYTES) -> bytes:
         except OSError:
             mode = 0
         if mode and not stat.S_ISREG(mode):
-            raise UnsafeFile("invalid submission", f"{path.name}: is {_kind(mode)}, not a "
+            raise UnsafeFile("invalid submission", f"{name}: is {_kind(mode)}, not a "
                              "notebook file; not read") from None
-        raise UnsafeFile("invalid submission", f"{path.name}: cannot be read "
+        raise UnsafeFile("invalid submission", f"{name}: cannot be read "
                          f"({exc.strerror})") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise UnsafeFile("invalid submission",
-                             f"{path.name}: is {_kind(st.st_mode)}, not a notebook file; not read")
+                             f"{name}: is {_kind(st.st_mode)}, not a notebook file; not read")
         if st.st_size > cap:
-            raise UnsafeFile("invalid notebook", f"{path.name}: larger than {cap >> 20} MiB; "
+            raise UnsafeFile("invalid notebook", f"{name}: larger than {cap >> 20} MiB; "
                              "clear the outputs and resubmit")
         chunks, left = [], cap + 1
         while left > 0:
@@ -130,7 +143,7 @@ def read_file(path: Path, cap: int = MAX_NOTEBOOK_BYTES) -> bytes:
             left -= len(chunk)
         data = b"".join(chunks)
         if len(data) > cap:  # it grew while we read
-            raise UnsafeFile("invalid notebook", f"{path.name}: larger than {cap >> 20} MiB")
+            raise UnsafeFile("invalid notebook", f"{name}: larger than {cap >> 20} MiB")
         return data
     finally:
         os.close(fd)
@@ -211,14 +224,15 @@ def _walk(root: Path) -> tuple[list[Path], list[str]]:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            notes.append(f"{folder.relative_to(root)}: cannot be listed ({exc.strerror})")
+            notes.append(f"{shown(str(folder.relative_to(root)))}: cannot be listed "
+                         f"({exc.strerror})")
             continue
         for e in entries:
             seen += 1
             if seen > MAX_ENTRIES:
                 notes.append(f"more than {MAX_ENTRIES} files: the rest was not looked at")
                 return found, notes
-            rel = Path(e.path).relative_to(root)
+            rel = shown(str(Path(e.path).relative_to(root)))
             if e.is_symlink():
                 notes.append(f"{rel}: a symbolic link, not followed")
             elif e.is_dir(follow_symlinks=False):
@@ -238,7 +252,7 @@ def _walk(root: Path) -> tuple[list[Path], list[str]]:
 
 
 def _clean_name(name: str) -> str:
-    return re.sub(r"[\x00-\x1f\x7f]", "?", name).strip() or "submission"
+    return shown(name, 120).strip() or "submission"
 
 
 def submission_id(path: Path) -> tuple[str, str]:
@@ -256,7 +270,7 @@ def submission_id(path: Path) -> tuple[str, str]:
 def digest_of(contents: list[tuple[str, bytes | None]]) -> str:
     h = hashlib.sha256()
     for name, data in contents:
-        h.update(name.encode() + b"\0")
+        h.update(os.fsencode(name) + b"\0")
         h.update(b"<unread>" if data is None else hashlib.sha256(data).digest())
     return h.hexdigest()
 
@@ -279,9 +293,10 @@ def discover(paths: list[str | Path]) -> list[Submission]:
         try:
             mode = os.lstat(p).st_mode
         except OSError as exc:
-            mode, notes = 0, [f"{p}: cannot be read ({exc.strerror})"]
+            mode, notes = 0, [f"{shown(str(p))}: cannot be read ({exc.strerror})"]
         if stat.S_ISLNK(mode):
-            nbs, notes = [], [f"{p}: is a symbolic link; pass the folder or file it points to"]
+            nbs, notes = [], [f"{shown(str(p))}: is a symbolic link; pass the folder or file it "
+                              "points to"]
         elif stat.S_ISDIR(mode):
             nbs, notes = _walk(p)
         elif mode:
@@ -303,7 +318,8 @@ def discover(paths: list[str | Path]) -> list[Submission]:
     if any(k in bad for k in {s.id for s in subs}):  # the same id: say that, not the file too
         bad = {k: v for k, v in bad.items() if not k.startswith("feedback file ")}
     if bad:
-        lines = [f"  {k!r}: " + ", ".join(str(s.path) for s in v) for k, v in bad.items()]
+        lines = [f"  {k!r}: " + ", ".join(shown(str(s.path)) for s in v)
+                 for k, v in bad.items()]
         raise SubmissionIdError(
             "two submissions would share an id (a gradebook row) or a feedback file:\n"
             + "\n".join(lines) + "\nA submission's id is its folder's name (the student's name "
@@ -349,27 +365,27 @@ def read_submission(sub: Submission, exercises: dict[str, Exercise]) -> ReadResu
     contents: list[tuple[str, bytes | None]] = []
     total = 0
     for nb_path in sub.notebooks:
-        raw = None
+        raw, name = None, shown(nb_path.name)
         try:
             raw = read_file(nb_path)
             total += len(raw)
             if total > MAX_SUBMISSION_BYTES:
-                raise UnsafeFile("invalid submission", f"{nb_path.name}: the notebooks exceed "
+                raise UnsafeFile("invalid submission", f"{name}: the notebooks exceed "
                                  f"{MAX_SUBMISSION_BYTES >> 20} MiB in all; not read")
             if not raw:
-                raise UnsafeFile("empty file", f"{nb_path.name}: the file is empty")
-            nb_cells = decode_notebook(raw, nb_path.name)
+                raise UnsafeFile("empty file", f"{name}: the file is empty")
+            nb_cells = decode_notebook(raw, name)
             if len(cells) + len(nb_cells) > MAX_CELLS:
-                raise UnsafeFile("invalid submission", f"{nb_path.name}: more than {MAX_CELLS} "
+                raise UnsafeFile("invalid submission", f"{name}: more than {MAX_CELLS} "
                                  "cells in the submission; not read")
-            cells += [(nb_path.name, i, c) for i, c in enumerate(nb_cells)]
+            cells += [(name, i, c) for i, c in enumerate(nb_cells)]
         except UnsafeFile as exc:
             problems.append((exc.status, str(exc)))
         contents.append((nb_path.name, raw))
     res.digest = digest_of(contents)
     if not sub.notebooks:
         res.status = "no notebook" if not problems else problems[0][0]
-        res.problem = "; ".join([f"no .ipynb file in {sub.path}"] * (not problems)
+        res.problem = "; ".join([f"no .ipynb file in {shown(str(sub.path))}"] * (not problems)
                                 + [m for _, m in problems])
         return res
     for ex in exercises.values():
@@ -380,7 +396,7 @@ def read_submission(sub: Submission, exercises: dict[str, Exercise]) -> ReadResu
         else:
             res.status = "wrong notebook"
             res.problem = ("no bplib exercise cell found in " + ", ".join(
-                p.name for p in sub.notebooks) + ": is this the right notebook?")
+                shown(p.name) for p in sub.notebooks[:10]) + ": is this the right notebook?")
     elif problems:
         res.problem = "; ".join(m for _, m in problems)
         res.problem_status = problems[0][0]

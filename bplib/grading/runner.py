@@ -195,11 +195,12 @@ def _parse_json(raw: bytes) -> Any:
 class FrameReader:
     """Splits the answer pipe into frames as bytes arrive; stops at the first bad one."""
 
-    def __init__(self, cap: int):
-        self.cap, self.total = cap, 0
+    def __init__(self, cap: int, max_frames: int = 1 << 16):
+        self.cap, self.total, self.max_frames = cap, 0, max_frames
         self.buf = bytearray()
         self.frames: list[tuple[str, Any, list[bytes]]] = []
         self.problem = ""  # why reading stopped early
+        self.overflow = False  # a cap was passed: the process is to be stopped
         self._header: dict | None = None
 
     def feed(self, data: bytes) -> None:
@@ -207,11 +208,13 @@ class FrameReader:
             return
         self.total += len(data)
         if self.total > self.cap:
-            self.problem = f"the answers exceed {self.cap >> 20} MiB in all"
+            self.problem, self.overflow = f"the answers exceed {self.cap >> 20} MiB in all", True
             return
         self.buf += data
         while not self.problem and self._step():
-            pass
+            if len(self.frames) > self.max_frames:
+                self.problem = f"more than {self.max_frames} answer frames"
+                self.overflow = True
 
     def _step(self) -> bool:
         if self._header is None:
@@ -406,7 +409,9 @@ class Runner:
             finally:
                 for fd in (*passed, out_w, err_w):
                     os.close(fd)
-            reader, out, err, stopped, ready = self._pump(proc, ans_r, out_r, err_r)
+            # ready, the cell, one answer per case, done: a few more than that is an attack
+            reader, out, err, stopped, ready = self._pump(proc, ans_r, out_r, err_r,
+                                                          2 * len(cases) + 8)
             if not stopped:  # every pipe closed: the worker is done, or pretends to be
                 try:
                     proc.wait(timeout=EXIT_GRACE)
@@ -435,10 +440,10 @@ class Runner:
         status, detail = self._status(rc, stopped, reader, out, err)
         return ExerciseRun(status, detail, cell_error, answers, out.text(), err.text())
 
-    def _pump(self, proc, ans_r: int, out_r: int, err_r: int):
+    def _pump(self, proc, ans_r: int, out_r: int, err_r: int, max_frames: int):
         """Read the three pipes until they close, a cap is passed or time is up."""
         limits = self.limits
-        reader = FrameReader(limits.answer_mb << 20)
+        reader = FrameReader(limits.answer_mb << 20, max_frames)
         out, err = _Tail(), _Tail()
         sel = selectors.DefaultSelector()
         for fd in (ans_r, out_r, err_r):
@@ -472,7 +477,7 @@ class Runner:
                 if out.total + err.total > limits.output_kb << 10:
                     stopped = "output"
                     break
-                if reader.problem.startswith("the answers exceed"):
+                if reader.overflow:
                     stopped = "answers"
                     break
         finally:
