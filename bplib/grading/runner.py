@@ -373,26 +373,28 @@ class Runner:
         limits = self.limits
         job = self.workspace.new_job()
         uid = self.workspace.claim_uid()[0] if drops_privileges() else None
-        fds: list[int] = []
+        fds: list[int] = []  # every pipe end opened here, closed in the end
         proc = None
         try:
             job_in = job / "in"
             job_in.mkdir(mode=0o700)
             write_job(job_in, ex, source, cases, limits)
             helpers_dir = self.helpers_for(ex)
-            ans_r, ans_w = os.pipe()
-            out_r, out_w = os.pipe()
-            err_r, err_w = os.pipe()
-            fds = [ans_r, out_r, err_r]
+
+            def pipe() -> tuple[int, int]:
+                r, w = os.pipe()
+                fds.extend((r, w))
+                return r, w
+
+            (ans_r, ans_w), (out_r, out_w), (err_r, err_w) = pipe(), pipe(), pipe()
             extra = ["--uid", str(uid)] if uid is not None else []
             passed = [ans_w]
             if self.sandbox:
                 program = sandbox.seccomp_program()
                 sec_fd = None
                 if program:  # bwrap reads the filter from a pipe (a few hundred bytes)
-                    sec_fd, sec_w = os.pipe()
+                    sec_fd, sec_w = pipe()
                     os.write(sec_w, program)
-                    os.close(sec_w)
                     passed.append(sec_fd)
                 cmd = sandbox.sandbox_command(job_in, helpers_dir, ans_w, limits.scratch_mb,
                                               extra, sec_fd)
@@ -406,9 +408,10 @@ class Runner:
                                         stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
                                         pass_fds=tuple(passed), start_new_session=True,
                                         close_fds=True)
-            finally:
-                for fd in (*passed, out_w, err_w):
+            finally:  # only the worker writes to its pipes: EOF comes when it is gone
+                for fd in [f for f in fds if f not in (ans_r, out_r, err_r)]:
                     os.close(fd)
+                    fds.remove(fd)
             # ready, the cell, one answer per case, done: a few more than that is an attack
             reader, out, err, stopped, ready = self._pump(proc, ans_r, out_r, err_r,
                                                           2 * len(cases) + 8)

@@ -175,7 +175,8 @@ def mounts(rt: Runtime) -> tuple[list[str], str]:
     args = ["--ro-bind", str(rt.python), f"{PY_ROOT}/bin/python3", "--ro-bind", str(rt.stdlib), lib]
     for name in ("site-packages", "dist-packages"):  # the stdlib folder may hold them
         if (rt.stdlib / name).is_dir():
-            args += ["--perms", "0555", "--size", "4096", "--tmpfs", f"{lib}/{name}"]
+            args += ["--perms", "0555", "--size", "4096", "--tmpfs", f"{lib}/{name}",
+                     "--remount-ro", f"{lib}/{name}"]
     if rt.dynload and not _under(rt.dynload, rt.stdlib):
         args += ["--ro-bind", str(rt.dynload), f"{lib}/lib-dynload"]
     args += ["--ro-bind", str(rt.numpy), f"{SITE}/numpy"]
