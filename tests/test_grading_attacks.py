@@ -746,3 +746,33 @@ def test_a_killed_graders_folders_are_removed_only_when_it_is_dead(tmp_path):
         assert not runs[0].exists() and runs[1].exists()
     procs[1].kill()
     procs[1].wait()
+
+
+# --- exit 3 is for the grader's own failures ---------------------------------------------------
+def test_a_grader_bug_on_one_submission_is_its_row_only_and_retried(tmp_path, monkeypatch):
+    """A bug that raises while grading one submission: that row reads 'grader error', the
+    others are graded, exit 3; the next run grades exactly that one again."""
+    for name in ("a", "b", "c"):
+        subs.build(tmp_path / name)
+    real = cli.grade_submission
+
+    def buggy(sub, *args, **kwargs):
+        if sub.id == "b":
+            raise RuntimeError("a bug in the grader")
+        return real(sub, *args, **kwargs)
+
+    monkeypatch.setattr(cli, "grade_submission", buggy)
+    book = tmp_path / "out" / "gb.csv"
+    args = [str(tmp_path / n) for n in "abc"] + [
+        "-o", str(book), "--feedback", str(tmp_path / "fb"), "-j", "2", "--only", "ex1",
+        "--no-progress", *subs.mode_args()]
+    assert cli.main(args) == 3
+    with open(book, newline="") as f:
+        rows = {r["submission"]: r for r in csv.DictReader(f)}
+    assert rows["b"]["status"] == "grader error: RuntimeError" and rows["b"]["total"] == "0"
+    assert rows["a"]["status"] == rows["c"]["status"] == "ok"
+    assert not (tmp_path / "fb" / "b.md").exists()
+    monkeypatch.setattr(cli, "grade_submission", real)
+    assert cli.main(args) == 0
+    journal = Path(str(book) + ".journal.jsonl").read_text()
+    assert journal.count('"submission": "b"') == 2 and journal.count('"submission": "a"') == 1

@@ -116,7 +116,7 @@ def test_sandbox_grades_and_confines_writes(tmp_path):
 def test_sandbox_hides_other_submissions(tmp_path):
     subs.require_sandbox()
     base = Path(tempfile.mkdtemp(prefix="bplib-sbx-test-", dir="/var/tmp"))
-    os.chmod(base, 0o755)  # readable by nobody: only the sandbox's masking keeps it out
+    os.chmod(base, 0o755)  # readable by every user: only the sandbox keeps it out
     try:
         other = subs.build(base / "other")
         (other / "secret.txt").write_text("1 2 3\n")
