@@ -218,8 +218,8 @@ def _preimport(job: dict) -> None:
     interpreter may live where the job's uid cannot reach it)."""
     import importlib
 
-    names = [*job["allowed_modules"], *job.get("preimport", []), "numpy.linalg", "numpy.random",
-             "numpy.lib.format", *job["helpers"]]
+    names = [*job["allowed_modules"], *job.get("preimport", []), "numpy.lib.format",
+             *job["helpers"]]  # numpy.<submodule> the cell names are in "preimport"
     for name in names:
         try:
             importlib.import_module(name)
