@@ -1,5 +1,7 @@
-"""bplib-grade killed with SIGKILL mid-run resumes without regrading or losing rows; --sandbox
-runs student code under bubblewrap (read-only file system, private /tmp, no network)."""
+"""bplib-grade killed with SIGKILL mid-run resumes without regrading or losing rows, and the
+next run removes the job folders the killed grader left; the sandbox (the default) keeps
+student code away from the instructor's files and other submissions; a missing bubblewrap is a
+clear error (exit 2) that names --no-sandbox."""
 
 from __future__ import annotations
 
@@ -19,7 +21,6 @@ import grading_submissions as subs
 import pytest
 
 from bplib.grading import cli
-from bplib.grading.runner import BWRAP, SandboxUnavailable, check_sandbox
 
 
 def _rows(book: Path) -> dict[str, dict]:
@@ -39,17 +40,19 @@ def _journal_ids(book: Path) -> list[str]:
     return ids
 
 
-def test_sigkill_mid_run_resumes_without_regrading_or_losing_rows(tmp_path):
+def test_sigkill_mid_run_resumes_without_regrading_or_losing_rows(tmp_path, monkeypatch):
     sub = tmp_path / "subs"
     for i in range(8):
         # every other one is slow (an infinite loop stopped by the timeout) to widen the window
         subs.build(sub / f"s{i}", {"ex2": subs.INFINITE_LOOP} if i % 2 else None)
     book = tmp_path / "gb.csv"
+    tmp = tmp_path / "tmp"  # this test's own grader workspace, to see what a kill leaves
+    tmp.mkdir()
     folders = sorted(str(p) for p in sub.iterdir())
     cmd = [sys.executable, "-m", "bplib.grading.cli", *folders, "-o", str(book), "-j", "1",
-           "--seed", "5", "--timeout", "2", "--no-progress"]
+           "--seed", "5", "--timeout", "2", "--no-progress", *subs.mode_args()]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                            start_new_session=True, env={**os.environ, "TMPDIR": str(tmp)})
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if book.exists() and len(_journal_ids(book)) >= 3:
@@ -64,8 +67,14 @@ def test_sigkill_mid_run_resumes_without_regrading_or_losing_rows(tmp_path):
     # the resumed run below rebuilds it with every row.
     in_csv = set(_rows(book))
     assert in_csv <= set(done) and set(done) - in_csv <= {done[-1]}, (in_csv, done)
+    base = tmp / f"bplib-grade-{os.geteuid()}"
+    left = sorted(p.name for p in base.iterdir() if p.name.startswith("run-"))
+    assert left, "the killed grader's run folder (and lock) should still be there"
 
-    rc = cli.main([*folders, "-o", str(book), "-j", "2", "--timeout", "2", "--no-progress"])
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    rc = cli.main([*folders, "-o", str(book), "-j", "2", "--timeout", "2", "--no-progress",
+                   *subs.mode_args()])
     assert rc == 1  # the looping submissions are recorded with status "ex2: timeout"
     ids = _journal_ids(book)
     assert sorted(ids) == sorted(f"s{i}" for i in range(8))  # each graded exactly once
@@ -73,22 +82,12 @@ def test_sigkill_mid_run_resumes_without_regrading_or_losing_rows(tmp_path):
     rows = _rows(book)
     assert len(rows) == 8 and {r["seed"] for r in rows.values()} == {"5"}
     assert rows["s0"]["status"] == "ok" and rows["s1"]["status"] == "ex2: timeout"
-
-
-def _sandbox_or_skip() -> None:
-    """Skip without a usable bubblewrap, unless BPLIB_REQUIRE_SANDBOX=1 (CI sets it)."""
-    skip = pytest.fail if os.environ.get("BPLIB_REQUIRE_SANDBOX") == "1" else pytest.skip
-    if not Path(BWRAP).exists():
-        skip(f"bubblewrap not installed ({BWRAP} missing): --sandbox not tested; "
-             "apt-get install bubblewrap to enable")
-    try:
-        check_sandbox()
-    except SandboxUnavailable as exc:
-        skip(f"bubblewrap present but not usable here: {exc}")
+    assert not [p for p in base.iterdir() if p.name.startswith(("run-", "uid-"))], \
+        "stale job folders of the killed grader were not removed"
 
 
 def test_sandbox_grades_and_confines_writes(tmp_path):
-    _sandbox_or_skip()
+    subs.require_sandbox()
     host_tmp = Path("/tmp") / f"bplib-sandbox-probe-{secrets.token_hex(6)}"
     instructor = tmp_path / "instructor"
     instructor.mkdir()
@@ -101,8 +100,7 @@ def test_sandbox_grades_and_confines_writes(tmp_path):
     book = tmp_path / "gb.csv"
     try:
         rc = cli.main([str(p) for p in sorted(sub.iterdir())]
-                      + ["-o", str(book), "--sandbox", "-j", "2", "--timeout", "3",
-                         "--no-progress"])
+                      + ["-o", str(book), "-j", "2", "--timeout", "3", "--no-progress"])
         assert not host_tmp.exists()
     finally:
         if host_tmp.exists():
@@ -116,9 +114,9 @@ def test_sandbox_grades_and_confines_writes(tmp_path):
 
 
 def test_sandbox_hides_other_submissions(tmp_path):
-    _sandbox_or_skip()
+    subs.require_sandbox()
     base = Path(tempfile.mkdtemp(prefix="bplib-sbx-test-", dir="/var/tmp"))
-    os.chmod(base, 0o755)  # readable by nobody: only the sandbox's masking keeps it out
+    os.chmod(base, 0o755)  # readable by every user: only the sandbox keeps it out
     try:
         other = subs.build(base / "other")
         (other / "secret.txt").write_text("1 2 3\n")
@@ -131,7 +129,7 @@ def test_sandbox_hides_other_submissions(tmp_path):
             "    pass\n")
         subs.build(base / "snoop", {"ex1": snoop})
         book = tmp_path / "gb.csv"
-        cli.main([str(base / "other"), str(base / "snoop"), "-o", str(book), "--sandbox",
+        cli.main([str(base / "other"), str(base / "snoop"), "-o", str(book),
                   "--only", "ex1", "--no-progress"])
         assert float(_rows(book)["snoop"]["ex1"]) == 6
         # without the sandbox a world-readable file is readable (docs: chmod -R go-rwx)
@@ -140,13 +138,13 @@ def test_sandbox_hides_other_submissions(tmp_path):
 
 
 def test_sandbox_unavailable_is_a_clear_error(tmp_path, monkeypatch, capsys):
-    from bplib.grading import runner
+    from bplib.grading import sandbox
 
-    monkeypatch.setattr(runner, "BWRAP", str(tmp_path / "no-bwrap"))
-    rc = cli.main([str(tmp_path), "-o", str(tmp_path / "gb.csv"), "--sandbox", "--no-progress"])
+    monkeypatch.setattr(sandbox, "BWRAP", str(tmp_path / "no-bwrap"))
+    rc = cli.main([str(tmp_path), "-o", str(tmp_path / "gb.csv"), "--no-progress"])
     assert rc == 2
     err = capsys.readouterr().err
-    assert "bubblewrap" in err and "without --sandbox" in err
+    assert "bubblewrap" in err and "--no-sandbox" in err and "trusted code" in err
     assert not (tmp_path / "gb.csv").exists()
 
 

@@ -6,6 +6,7 @@ LMS import); written answers of manual exercises also go to ``manual/<exercise>/
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -17,7 +18,12 @@ MAX_DETAILS = 3  # failed tests shown in full per exercise
 
 
 def safe_name(sub_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", sub_id).strip("._") or "submission"
+    """A file name for the submission's feedback: letters, digits, '.', '_', '-', at most 100
+    characters (a long id keeps a hash of itself, so names stay distinct)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", sub_id).strip("._") or "submission"
+    if len(name) > 100:
+        name = name[:80] + "-" + hashlib.sha256(sub_id.encode()).hexdigest()[:16]
+    return name
 
 
 def _cell(text: str) -> str:

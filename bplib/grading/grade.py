@@ -2,6 +2,10 @@
 
 Partial credit: each graded function's points times the fraction of its cases passed. Every
 judgement happens here, in the grader's process, against bplib's reference (see cases.py).
+
+Everything a submission can do wrong ends here as a status of that exercise or submission;
+an exception escaping :func:`grade_submission` is a bug of the grader (or a machine problem
+such as a worker that cannot start), never the student's doing: see cli.py.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from .cases import Case, describe_args, judge, make_cases
 from .manifest import Exercise
 from .notebooks import Submission, read_submission
-from .runner import Limits, run_exercise
+from .runner import Runner
 from .static import CellSyntaxError, scan
 
 #: Exercise statuses that mean "graded normally" (wrong answers are normal grading).
@@ -73,8 +77,7 @@ def _hint(err: dict) -> str:
     return ""
 
 
-def grade_exercise(ex: Exercise, found, seed: int, limits: Limits,
-                   sandbox: bool, hide: list | None = None) -> ExerciseResult:
+def grade_exercise(ex: Exercise, found, seed: int, runner: Runner) -> ExerciseResult:
     res = ExerciseResult(ex.id, ex.title, found.status, None if ex.manual else 0.0, ex.points,
                          found.message)
     if ex.manual:
@@ -95,7 +98,7 @@ def grade_exercise(ex: Exercise, found, seed: int, limits: Limits,
                        + "; ".join(violations[:5]))
         return res
     cases: list[Case] = make_cases(ex.id, seed)
-    run = run_exercise(ex, found.source or "", cases, limits, sandbox=sandbox, hide=hide)
+    run = runner.run(ex, found.source or "", cases)
     notes = [found.message] if found.message else []
     if run.cell_error:
         notes.append("when run on its own, the cell " + _error_text(run.cell_error)
@@ -136,7 +139,7 @@ def grade_exercise(ex: Exercise, found, seed: int, limits: Limits,
     elif "MemoryError" in kinds:
         res.status = "memory"
         notes.append("a call ran out of memory (limit "
-                     f"{limits.memory_mb} MiB)")
+                     f"{runner.limits.memory_mb} MiB)")
     elif kinds - {"InvalidOutput"}:
         res.status = "error"
     elif kinds:
@@ -149,10 +152,10 @@ def grade_exercise(ex: Exercise, found, seed: int, limits: Limits,
     return res
 
 
-def grade_submission(sub: Submission, exercises: dict[str, Exercise], seed: int, limits: Limits,
-                     sandbox: bool = False, hide: list | None = None) -> SubmissionResult:
+def grade_submission(sub: Submission, exercises: dict[str, Exercise], seed: int,
+                     runner: Runner) -> SubmissionResult:
     read = read_submission(sub, exercises)
-    out = SubmissionResult(sub.id, sub.digest, seed, "ok", 0.0,
+    out = SubmissionResult(sub.id, read.digest or sub.digest, seed, "ok", 0.0,
                            sum(e.points for e in exercises.values() if not e.manual),
                            read.problem or "")
     if read.status != "ok":
@@ -163,8 +166,24 @@ def grade_submission(sub: Submission, exercises: dict[str, Exercise], seed: int,
                                                   read.problem or "")
         return out
     for ex in exercises.values():
-        out.exercises[ex.id] = grade_exercise(ex, read.cells[ex.id], seed, limits, sandbox, hide)
+        out.exercises[ex.id] = grade_exercise(ex, read.cells[ex.id], seed, runner)
     out.total = round(sum(r.score or 0.0 for r in out.exercises.values()), 2)
     bad = [f"{r.id}: {r.status}" for r in out.exercises.values() if r.status not in CLEAN]
+    if read.problem:  # e.g. a link or a broken notebook beside the good ones: say so
+        bad.insert(0, read.problem_status)
     out.status = "; ".join(bad) if bad else "ok"
     return out
+
+
+def grader_error(sub: Submission, exercises: dict[str, Exercise], seed: int,
+                 exc: BaseException) -> SubmissionResult:
+    """The row of a submission the grader failed on: no points, retried by the next run."""
+    out = SubmissionResult(sub.id, sub.digest, seed, f"{GRADER_ERROR}: {type(exc).__name__}",
+                           0.0, sum(e.points for e in exercises.values() if not e.manual),
+                           "the grader failed on this submission (not the student's doing); "
+                           "it is graded again on the next run")
+    return out
+
+
+#: Status prefix of a row the grader failed on (exit code 3; the next run grades it again).
+GRADER_ERROR = "grader error"

@@ -4,7 +4,9 @@ Each finished submission is one journal line, appended, flushed and fsynced befo
 rewritten (write to a temporary file, fsync, rename). A run killed at any moment (even with
 SIGKILL) leaves a journal whose complete lines are finished submissions and a CSV that is
 either the previous or the next complete version; a truncated last line is ignored. The next
-run with the same ``-o`` resumes: finished submissions (same content) are not graded again.
+run with the same ``-o`` resumes: finished submissions (same content) are not graded again;
+rows whose status is "grader error" are graded again. The journal also records the folder each
+row came from.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 import threading
 from pathlib import Path
 
-from .grade import SubmissionResult
+from .grade import GRADER_ERROR, SubmissionResult
 from .manifest import Exercise
 
 
@@ -71,7 +73,8 @@ class Gradebook:
                     continue
                 if "run_seed" in rec and header is None:
                     header = rec
-                elif "row" in rec:
+                elif isinstance(rec.get("row"), dict) and \
+                        isinstance(rec["row"].get("submission"), str):
                     self.rows[rec["row"]["submission"]] = rec
         if header is not None:
             if seed is not None and seed != header["run_seed"]:
@@ -86,9 +89,15 @@ class Gradebook:
 
     def done(self, sub_id: str, digest: str) -> bool:
         rec = self.rows.get(sub_id)
-        return rec is not None and rec.get("digest") == digest
+        return (rec is not None and rec.get("digest") == digest
+                and not str(rec["row"].get("status", "")).startswith(GRADER_ERROR))
 
-    def record(self, result: SubmissionResult) -> None:
+    def path_of(self, sub_id: str) -> str | None:
+        """The folder the row of ``sub_id`` was graded from (None: no row, or not recorded)."""
+        rec = self.rows.get(sub_id)
+        return rec.get("path") if rec else None
+
+    def record(self, result: SubmissionResult, path: str | None = None) -> None:
         row = {"submission": result.id}
         for ex in self.exercises.values():
             r = result.exercises.get(ex.id)
@@ -97,7 +106,7 @@ class Gradebook:
             else:
                 row[ex.id] = _fmt(r.score if r and r.score is not None else 0.0)
         row.update(total=_fmt(result.total), status=result.status, seed=str(result.seed))
-        rec = {"row": row, "digest": result.digest}
+        rec = {"row": row, "digest": result.digest, **({"path": path} if path else {})}
         with self._lock:
             self._append(rec)
             self.rows[result.id] = rec
@@ -115,7 +124,10 @@ class Gradebook:
         w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         for sub_id in sorted(self.rows):
-            w.writerow(self.rows[sub_id]["row"])
+            row = dict(self.rows[sub_id]["row"])
+            if row["submission"].startswith(("=", "+", "-", "@", "\t", "\r")):
+                row["submission"] = "'" + row["submission"]  # never a spreadsheet formula
+            w.writerow(row)
         atomic_write(self.csv_path, buf.getvalue())
 
 

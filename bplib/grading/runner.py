@@ -1,153 +1,87 @@
 """Run one exercise cell in a fresh worker process and read its answers back as data.
 
-The process: ``python -I -B worker.py`` (no Jupyter kernel, no user site, no PYTHON* variables),
-cwd a fresh directory with an unguessable name, a scrubbed environment, its own session
-(so the whole process group is killed on timeout), resource limits (address space, CPU
-seconds, file size, processes; set by the worker before any student code runs), and, when the
-grader runs as root, the uid/gid of ``nobody`` so the student's code cannot write the
-gradebook or the instructor's files. ``sandbox=True`` wraps it in bubblewrap: read-only file
-system, private /tmp, no network, own PID namespace, killed with the grader, and the folders
-of the submissions, gradebook and feedback masked.
+:class:`Runner` starts :mod:`.worker` for each exercise of each submission, in the bubblewrap
+sandbox of :mod:`.sandbox` by default (``sandbox=False`` is for trusted code only), with
+resource limits (:class:`Limits`), and reads three pipes until the process ends:
 
-Answers come back as JSON and .npy files; each is opened without following links, size-capped,
-loaded with ``allow_pickle=False`` and checked for type; the grader trusts nothing else.
+* the answer pipe: frames the worker writes (``ready``, the cell's error, one ``answer`` per
+  case, ``done``), at most :attr:`Limits.answer_mb` in all, every frame checked as it comes;
+* stdout and stderr together: at most :attr:`Limits.output_kb`; more stops the process and the
+  exercise gets status ``output-limit`` (answers sent before keep their points).
+
+The wall-clock timeout starts when the worker says ``ready`` (after its imports), so a busy
+machine does not eat the student's time. A worker that never says ``ready`` is the grader's
+problem, not the student's: :class:`GraderError`.
+
+Nothing from the process is trusted: an answer is JSON plus .npy parts; each .npy header is
+parsed strictly (dtype from a short list, shape x itemsize equal to the bytes actually sent and
+under the cap) before anything is allocated; arrays come back as plain numeric ndarrays.
 """
 
 from __future__ import annotations
 
-import io
+import ast
 import json
 import os
-import re
-import secrets
+import selectors
 import shutil
 import signal
 import subprocess
-import sys
-import tempfile
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import helpers, sandbox
 from .cases import Case, FunctionSpec
+from .sandbox import BWRAP, SandboxUnavailable, Workspace, check_bwrap, drops_privileges, kill_uid
 
-WORKER = Path(__file__).with_name("worker.py")
-BPLIB_DIR = Path(__file__).resolve().parent.parent
-BWRAP = shutil.which("bwrap") or "/usr/bin/bwrap"
-NOBODY = 65534
-JSON_CAP = 1 << 20
-NPY_CAP = 16 << 20
-TEXT_CAP = 8 << 10
-_NPY_NAME = re.compile(r"out_\d+(_\d+)*\.npy")
-_LAZY_NUMPY = re.compile(r"\b(testing|fft|polynomial|ma|emath|linalg|random|lib)\b")
+__all__ = ["BWRAP", "SandboxUnavailable", "Limits", "ExerciseRun", "GraderError", "Runner",
+           "check_sandbox", "drops_privileges", "read_npy"]
+
+HEADER_CAP = 4096  # one frame header line
+JSON_CAP = 1 << 20  # the JSON part of a frame
+NPY_CAP = 16 << 20  # one array
+MAX_PARTS = 257  # JSON + 256 arrays per answer
+TEXT_KEEP = 8 << 10  # stderr/stdout tail kept for the instructor
+STARTUP_TIMEOUT = 120.0  # for the worker's own imports, before the student's time starts
+EXIT_GRACE = 2.0  # after its pipes close, for the worker to exit by itself
 
 
 @dataclass
 class Limits:
-    """Per exercise process. memory: address space (MiB); file: largest file (MiB)."""
+    """Per exercise process. timeout: wall-clock seconds from ``ready``; memory: address space
+    (MiB); file: largest file (MiB); nproc: tasks of the job's uid (1: no fork, no thread);
+    scratch: size of the sandbox's /scratch (MiB); output: stdout + stderr (KiB); answers: all
+    the answer frames of one exercise (MiB)."""
 
     timeout: float = 60.0
     memory_mb: int = 2048
-    file_mb: int = 64
-    nproc: int = 256
+    file_mb: int = 16
+    nproc: int = 1
+    nofile: int = 64
+    scratch_mb: int = sandbox.SCRATCH_MB
+    output_kb: int = 1024
+    answer_mb: int = 64
 
 
 @dataclass
 class ExerciseRun:
     """What came back from one worker process."""
 
-    status: str  # ok | timeout | crashed | killed | output-limit | cpu-limit | grader-error
+    status: str  # ok | timeout | crashed | killed | output-limit | cpu-limit | invalid output
     detail: str = ""
     cell_error: dict | None = None
     answers: list[tuple[Any, dict | None]] = field(default_factory=list)  # (value, error)
+    stdout: str = ""
     stderr: str = ""
 
 
-class SandboxUnavailable(RuntimeError):
-    pass
-
-
-def drops_privileges() -> bool:
-    """True when student code runs as nobody (the grader runs as root)."""
-    return os.geteuid() == 0
-
-
-def hideable(paths: list[Path]) -> list[Path]:
-    """Folders to mask in the sandbox (other submissions, the gradebook's and feedback's
-    folders), leaving out any that hold the interpreter or bplib itself."""
-    needed = [Path(sys.prefix).resolve(), Path(sys.executable).resolve(), BPLIB_DIR,
-              Path(tempfile.gettempdir()).resolve()]
-    out = []
-    for p in {Path(p).resolve() for p in paths}:
-        if (p.is_dir() and p != Path("/") and not any(n == p or p in n.parents for n in needed)
-                and needed[-1] not in p.parents):  # under /tmp: hidden by --tmpfs /tmp already
-            out.append(p)
-    return sorted(out)
-
-
-def _runtime_dirs_under_tmp() -> list[Path]:
-    """The interpreter's prefixes and bplib's folder when they lie under /tmp (e.g. a fresh
-    clone with its .venv there), which the sandbox's private /tmp would otherwise hide."""
-    tmp = Path("/tmp").resolve()
-    dirs = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), BPLIB_DIR}
-    return sorted(d for d in dirs if tmp in d.parents)
-
-
-def sandbox_command(job_in: Path, work: Path, argv: list[str],
-                    hide: list[Path] | None = None) -> list[str]:
-    cmd = [BWRAP, "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
-    for p in _runtime_dirs_under_tmp():  # a Python or checkout under /tmp stays visible
-        cmd += ["--ro-bind", str(p), str(p)]
-    for p in hide or []:
-        cmd += ["--tmpfs", str(p)]  # an empty folder where other students' work lies
-    for d in reversed(work.parents):  # traversable by nobody, as outside (mkdtemp is 0711)
-        if str(d) not in ("/", "/tmp") and d.is_relative_to("/tmp"):
-            cmd += ["--perms", "0711", "--dir", str(d)]
-    cmd += ["--ro-bind", str(job_in), str(job_in), "--bind", str(work), str(work),
-            "--chdir", str(work), "--die-with-parent", "--new-session"]
-    if drops_privileges():
-        # No user namespace: a uid mapped inside one would be root outside and could read
-        # root's files. The worker drops to the real nobody itself, as without --sandbox.
-        cmd += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-                "--unshare-cgroup-try"]
-    else:
-        cmd += ["--unshare-all"]
-    return [*cmd, "--", *argv]
-
-
-def check_sandbox() -> str:
-    """Run a trivial command under bubblewrap; raise SandboxUnavailable with the reason."""
-    if not Path(BWRAP).exists():
-        raise SandboxUnavailable(
-            f"--sandbox needs bubblewrap, but {BWRAP} does not exist. Install it (Debian/Ubuntu: "
-            "apt install bubblewrap) or grade without --sandbox.")
-    with tempfile.TemporaryDirectory(prefix="bplib-sbx-") as tmp:
-        job_in, work = Path(tmp) / "in", Path(tmp) / "work"
-        job_in.mkdir()
-        work.mkdir()
-        os.chmod(tmp, 0o755)
-        # no traffic is sent: in a private network namespace the only interface is loopback
-        argv = [sys.executable, "-I", "-c", "import numpy, socket\n"
-                "names = sorted(n for _, n in socket.if_nameindex())\n"
-                "print('isolated' if names == ['lo'] else 'network')"]
-        try:
-            res = subprocess.run(sandbox_command(job_in, work, argv), capture_output=True,
-                                 text=True, timeout=60, env=_env(work))
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise SandboxUnavailable(f"--sandbox: bubblewrap failed to start ({exc})") from None
-        if res.returncode != 0 or res.stdout.strip() != "isolated":
-            raise SandboxUnavailable(
-                "--sandbox: bubblewrap's self-test failed (exit code "
-                f"{res.returncode}): {(res.stderr or res.stdout).strip()[:500]}. User namespaces "
-                "may be disabled here; grade without --sandbox or fix bubblewrap.")
-    return "bubblewrap works: read-only file system, private /tmp, no network"
-
-
-def _env(work: Path) -> dict[str, str]:
-    return {"PATH": "/usr/bin:/bin", "HOME": str(work), "LANG": "C.UTF-8", "TMPDIR": str(work),
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+class GraderError(RuntimeError):
+    """The worker could not be started or set up: a problem of the grader or the machine."""
 
 
 # --- writing the job ---------------------------------------------------------------------------
@@ -178,22 +112,21 @@ def _encode_arg(value: Any, folder: Path, stem: str) -> dict:
     raise TypeError(f"cannot pass a {type(value).__name__} to the worker")
 
 
-def _write_job(job_in: Path, ex, source: str, cases: list[Case], limits: Limits,
-               uid: int | None) -> None:
+_LAZY_NUMPY = ("testing", "fft", "polynomial", "ma", "emath", "linalg", "random", "lib")
+
+
+def write_job(job_in: Path, ex, source: str, cases: list[Case], limits: Limits) -> None:
     job = {
-        "uid": uid,
         "exercise": ex.id,
         "source": source,
         "allowed_modules": list(ex.allowed_modules),
         "helpers": ex.allowed_helpers,
         "forbidden_builtins": list(ex.common_forbidden),
-        "bplib_dir": str(BPLIB_DIR),
-        # numpy loads these lazily; after the worker drops to nobody the interpreter's own
-        # files may be unreadable, so import the ones the cell mentions beforehand
-        "preimport": sorted({f"numpy.{m}" for m in _LAZY_NUMPY.findall(source)}),
+        "preimport": [f"numpy.{m}" for m in _LAZY_NUMPY if m in source],
         "limits": {"memory_bytes": limits.memory_mb << 20,
                    "cpu_seconds": int(limits.timeout) + 2,
-                   "file_bytes": limits.file_mb << 20, "nproc": limits.nproc},
+                   "file_bytes": limits.file_mb << 20, "nproc": limits.nproc,
+                   "nofile": limits.nofile},
         "cases": [{"function": c.function,
                    "args": [_encode_arg(a, job_in, f"c{i}_a{j}") for j, a in enumerate(c.args)]}
                   for i, c in enumerate(cases)],
@@ -202,38 +135,129 @@ def _write_job(job_in: Path, ex, source: str, cases: list[Case], limits: Limits,
 
 
 # --- reading answers back: data only, never trusted --------------------------------------------
-def _read_capped(path: Path, cap: int) -> bytes | None:
-    """A regular file's bytes (no symlinks, at most ``cap``), or None."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not (st.st_mode & 0o170000 == 0o100000) or st.st_size > cap:
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read(cap + 1)[:cap]
-    finally:
-        os.close(fd)
-
-
-def _parse_json(raw: bytes | None) -> Any:
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw.decode("utf-8"), parse_constant=lambda c: float(c.lower()
-                                                                              .replace("infinity",
-                                                                                       "inf")))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-
-
 class BadAnswer(Exception):
     pass
 
 
-def _decode_answer(enc: Any, work: Path, depth: int = 0) -> Any:
+_NPY_MAGIC = b"\x93NUMPY"
+_NPY_DTYPES = {f"{o}{k}{n}" for o in "<|" for k in "iu" for n in (1, 2, 4, 8)} | {
+    "<f2", "<f4", "<f8"}
+
+
+def read_npy(raw: bytes, cap: int = NPY_CAP) -> np.ndarray:
+    """A plain numeric array from .npy bytes, checking the header before allocating anything:
+    dtype from a fixed list, a shape of non-negative ints, and shape x itemsize exactly the
+    bytes that follow the header (and at most ``cap``)."""
+    if len(raw) < 10 or raw[:6] != _NPY_MAGIC or raw[7] != 0 or raw[6] not in (1, 2, 3):
+        raise BadAnswer("not a .npy array")
+    if raw[6] == 1:
+        hlen, start = int.from_bytes(raw[8:10], "little"), 10
+    else:
+        hlen, start = int.from_bytes(raw[8:12], "little"), 12
+    if hlen > HEADER_CAP or start + hlen > len(raw):
+        raise BadAnswer(".npy header too long or cut short")
+    try:
+        text = raw[start:start + hlen].decode("latin1" if raw[6] < 3 else "utf-8")
+        header = ast.literal_eval(text)
+    except Exception:  # noqa: BLE001  (any malformed header: SyntaxError, MemoryError, ...)
+        raise BadAnswer(".npy header is not a valid dictionary") from None
+    if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
+        raise BadAnswer(".npy header has unexpected keys")
+    descr, fortran, shape = header["descr"], header["fortran_order"], header["shape"]
+    if not isinstance(descr, str) or descr not in _NPY_DTYPES:
+        raise BadAnswer(f".npy dtype {str(descr)[:20]!r} is not a plain number type")
+    if type(fortran) is not bool or not isinstance(shape, tuple) or len(shape) > 32 or \
+            not all(type(n) is int and n >= 0 for n in shape):
+        raise BadAnswer(".npy shape is not a tuple of non-negative integers")
+    dtype = np.dtype(descr)
+    count = 1
+    for n in shape:
+        count *= n
+    data = start + hlen
+    if count * dtype.itemsize != len(raw) - data:
+        raise BadAnswer(f".npy header claims shape {shape[:8]} but {len(raw) - data} bytes "
+                        "follow")
+    if count * dtype.itemsize > cap:
+        raise BadAnswer(f"array larger than {cap >> 20} MiB")
+    flat = np.frombuffer(raw, dtype=dtype, count=count, offset=data) if count else \
+        np.empty(0, dtype)
+    return flat.reshape(shape, order="F" if fortran else "C").astype(dtype.newbyteorder("="))
+
+
+def _parse_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=lambda c: float(
+            c.lower().replace("infinity", "inf")))
+    except (ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+        raise BadAnswer("not valid JSON") from None
+
+
+class FrameReader:
+    """Splits the answer pipe into frames as bytes arrive; stops at the first bad one."""
+
+    def __init__(self, cap: int, max_frames: int = 1 << 16):
+        self.cap, self.total, self.max_frames = cap, 0, max_frames
+        self.buf = bytearray()
+        self.frames: list[tuple[str, Any, list[bytes]]] = []
+        self.problem = ""  # why reading stopped early
+        self.overflow = False  # a cap was passed: the process is to be stopped
+        self._header: dict | None = None
+
+    def feed(self, data: bytes) -> None:
+        if self.problem:
+            return
+        self.total += len(data)
+        if self.total > self.cap:
+            self.problem, self.overflow = f"the answers exceed {self.cap >> 20} MiB in all", True
+            return
+        self.buf += data
+        while not self.problem and self._step():
+            if len(self.frames) > self.max_frames:
+                self.problem = f"more than {self.max_frames} answer frames"
+                self.overflow = True
+
+    def _step(self) -> bool:
+        if self._header is None:
+            end = self.buf.find(b"\n", 0, HEADER_CAP + 1)
+            if end < 0:
+                if len(self.buf) > HEADER_CAP:
+                    self.problem = "the answer stream is corrupted (a frame header is too long)"
+                return False
+            try:
+                head = _parse_json(bytes(self.buf[:end]))
+                kind, sizes = head["kind"], head["sizes"]
+                if kind not in ("ready", "cell", "answer", "done") or not isinstance(sizes, list) \
+                        or not 1 <= len(sizes) <= MAX_PARTS or \
+                        not all(type(n) is int and n >= 0 for n in sizes) or \
+                        sizes[0] > JSON_CAP or any(n > NPY_CAP + HEADER_CAP for n in sizes[1:]):
+                    raise BadAnswer("bad frame header")
+            except (BadAnswer, TypeError, KeyError):
+                self.problem = "the answer stream is corrupted (a bad frame header)"
+                return False
+            del self.buf[:end + 1]
+            self._header = {"kind": kind, "sizes": sizes}
+        sizes = self._header["sizes"]
+        if len(self.buf) < sum(sizes):
+            return False
+        parts, pos = [], 0
+        for n in sizes:
+            parts.append(bytes(self.buf[pos:pos + n]))
+            pos += n
+        del self.buf[:pos]
+        try:
+            body = _parse_json(parts[0])
+        except BadAnswer:
+            self.problem = "the answer stream is corrupted (a frame is not valid JSON)"
+            return False
+        self.frames.append((self._header["kind"], body, parts))
+        self._header = None
+        return True
+
+    def has(self, kind: str) -> bool:
+        return any(k == kind for k, _, _ in self.frames)
+
+
+def _decode_value(enc: Any, parts: list[bytes], used: set[int], depth: int = 0) -> Any:
     """Rebuild a returned value from the worker's JSON, refusing anything unexpected."""
     if depth > 5 or not isinstance(enc, dict):
         raise BadAnswer("malformed answer record")
@@ -244,19 +268,13 @@ def _decode_answer(enc: Any, work: Path, depth: int = 0) -> Any:
         return enc["v"]
     if t == "float" and type(enc.get("v")) in (int, float):
         return float(enc["v"])
-    if t == "array" and isinstance(enc.get("file"), str) and _NPY_NAME.fullmatch(enc["file"]):
-        raw = _read_capped(work / enc["file"], NPY_CAP)
-        if raw is None:
-            raise BadAnswer(f"array file {enc['file']} missing, not a regular file or too large")
-        try:
-            arr = np.load(io.BytesIO(raw), allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise BadAnswer(f"array file {enc['file']} is not a valid .npy ({exc})") from None
-        if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "iuf":
-            raise BadAnswer("array of a non-numeric dtype")
-        return arr
+    if t == "array" and type(enc.get("blob")) is int and 1 <= enc["blob"] < len(parts):
+        if enc["blob"] in used:
+            raise BadAnswer("the same array part is referenced twice")
+        used.add(enc["blob"])
+        return read_npy(parts[enc["blob"]])
     if t == "list" and isinstance(enc.get("items"), list) and len(enc["items"]) <= 64:
-        return [_decode_answer(e, work, depth + 1) for e in enc["items"]]
+        return [_decode_value(e, parts, used, depth + 1) for e in enc["items"]]
     raise BadAnswer("malformed answer record")
 
 
@@ -269,91 +287,291 @@ def _clean_error(err: Any) -> dict:
             "line": line if type(line) is int else None}
 
 
-def _collect(work: Path, n_cases: int) -> tuple[dict | None, list[tuple[Any, dict | None]]]:
-    cell = _parse_json(_read_capped(work / "cell.json", JSON_CAP))
-    cell_error = _clean_error(cell["error"]) if isinstance(cell, dict) and cell.get("error") \
-        else None
-    answers: list[tuple[Any, dict | None]] = []
-    for i in range(n_cases):
-        rec = _parse_json(_read_capped(work / f"out_{i}.json", JSON_CAP))
-        if rec is None:
-            answers.append((None, None))  # never written: the process stopped before
-        elif not isinstance(rec, dict):
-            answers.append((None, {"type": "InvalidOutput", "line": None,
-                                   "message": "the answer record is not valid JSON"}))
-        elif "error" in rec:
-            answers.append((None, _clean_error(rec["error"])))
-        else:
-            try:
-                answers.append((_decode_answer(rec.get("value"), work), None))
-            except BadAnswer as exc:
-                answers.append((None, {"type": "InvalidOutput", "message": str(exc),
-                                       "line": None}))
+def _invalid(message: str) -> dict:
+    return {"type": "InvalidOutput", "message": message, "line": None}
+
+
+def decode_answers(reader: FrameReader, n_cases: int
+                   ) -> tuple[dict | None, list[tuple[Any, dict | None]]]:
+    """The cell's error and one (value, error) per case; (None, None): never answered."""
+    cell_error = None
+    answers: list[tuple[Any, dict | None]] = [(None, None)] * n_cases
+    seen: set[int] = set()
+    for kind, body, parts in reader.frames:
+        if kind == "cell" and isinstance(body, dict) and body.get("error"):
+            cell_error = _clean_error(body["error"])
+        if kind != "answer":
+            continue
+        i = body.get("case") if isinstance(body, dict) else None
+        if type(i) is not int or not 0 <= i < n_cases or i in seen:
+            continue  # not an answer to a case we asked for: ignored
+        seen.add(i)
+        if "error" in body:
+            answers[i] = (None, _clean_error(body["error"]))
+            continue
+        try:
+            answers[i] = (_decode_value(body.get("value"), parts, set()), None)
+        except BadAnswer as exc:
+            answers[i] = (None, _invalid(str(exc)))
+    if reader.problem:
+        answers = [(v, e) if (v, e) != (None, None) else (None, _invalid(reader.problem))
+                   for v, e in answers]
     return cell_error, answers
 
 
 # --- the process -------------------------------------------------------------------------------
-def run_exercise(ex, source: str, cases: list[Case], limits: Limits,
-                 sandbox: bool = False, hide: list[Path] | None = None) -> ExerciseRun:
-    """Run ``source`` and call its functions on ``cases`` in a fresh restricted process."""
-    root = Path(tempfile.mkdtemp(prefix="bplib-grade-"))
-    try:
-        os.chmod(root, 0o711)  # nobody may enter, not list: the work dir name stays secret
-        job_in = root / "in"
-        job_in.mkdir(mode=0o755)
-        work = root / secrets.token_hex(16)
-        work.mkdir(mode=0o700)
-        _write_job(job_in, ex, source, cases, limits, NOBODY if drops_privileges() else None)
-        for f in job_in.iterdir():
-            os.chmod(f, 0o644)
-        argv = [sys.executable, "-I", "-B", str(WORKER)]
-        if drops_privileges():
-            os.chown(work, NOBODY, NOBODY)  # the worker becomes nobody before the cell runs
+class _Tail:
+    """stdout/stderr: count every byte, keep the last TEXT_KEEP."""
+
+    def __init__(self):
+        self.total, self.data = 0, bytearray()
+
+    def add(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        self.data += chunk
+        if len(self.data) > 2 * TEXT_KEEP:
+            del self.data[:-TEXT_KEEP]
+
+    def text(self) -> str:
+        return bytes(self.data[-TEXT_KEEP:]).decode("utf-8", "replace")
+
+
+class Runner:
+    """Runs exercise cells in workers, sandboxed unless ``sandbox=False`` (trusted code only)."""
+
+    def __init__(self, limits: Limits | None = None, sandbox: bool = True,
+                 workspace: Workspace | None = None):
+        self.limits = limits or Limits()
+        self.sandbox = sandbox
         if sandbox:
-            argv = sandbox_command(job_in, work, argv, hide)
-        with open(root / "stdout", "wb") as out, open(root / "stderr", "wb") as err:
-            proc = subprocess.Popen(argv, cwd=work, env=_env(work), stdin=subprocess.DEVNULL,
-                                    stdout=out, stderr=err, start_new_session=True,
-                                    close_fds=True)
-            timed_out = False
+            check_bwrap()
+        self.workspace = workspace or Workspace()
+        self._own_workspace = workspace is None
+        self._helpers: dict[str, Path] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        if self._own_workspace:
+            self.workspace.close()
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def helpers_for(self, ex) -> Path:
+        key = json.dumps([ex.allowed_helpers, sorted(ex.forbidden_names)], sort_keys=True)
+        with self._lock:
+            if key not in self._helpers:
+                self._helpers[key] = helpers.build(ex.allowed_helpers, self.workspace.helpers,
+                                                   ex.forbidden_names)
+            return self._helpers[key]
+
+    def run(self, ex, source: str, cases: list[Case]) -> ExerciseRun:
+        """Run ``source`` and call its functions on ``cases`` in a fresh worker."""
+        limits = self.limits
+        job = self.workspace.new_job()
+        uid = self.workspace.claim_uid()[0] if drops_privileges() else None
+        fds: list[int] = []  # every pipe end opened here, closed in the end
+        proc = None
+        try:
+            job_in = job / "in"
+            job_in.mkdir(mode=0o700)
+            write_job(job_in, ex, source, cases, limits)
+            helpers_dir = self.helpers_for(ex)
+
+            def pipe() -> tuple[int, int]:
+                r, w = os.pipe()
+                fds.extend((r, w))
+                return r, w
+
+            (ans_r, ans_w), (out_r, out_w), (err_r, err_w) = pipe(), pipe(), pipe()
+            extra = ["--uid", str(uid)] if uid is not None else []
+            passed = [ans_w]
+            if self.sandbox:
+                program = sandbox.seccomp_program()
+                sec_fd = None
+                if program:  # bwrap reads the filter from a pipe (a few hundred bytes)
+                    sec_fd, sec_w = pipe()
+                    os.write(sec_w, program)
+                    passed.append(sec_fd)
+                cmd = sandbox.sandbox_command(job_in, helpers_dir, ans_w, limits.scratch_mb,
+                                              extra, sec_fd)
+            else:
+                work = job / "work"
+                work.mkdir(mode=0o700)
+                cmd = sandbox.host_command(job_in, work, helpers_dir, self.workspace.site,
+                                           ans_w, extra)
             try:
-                rc = proc.wait(timeout=limits.timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                _kill_group(proc.pid)
-                rc = proc.wait()
-            _kill_group(proc.pid)  # leftovers of a finished process, if any
-        cell_error, answers = _collect(work, len(cases))
-        stderr = (_read_capped(root / "stderr", 1 << 30) or b"")[-TEXT_CAP:].decode(
-            "utf-8", "replace")
-        done = _parse_json(_read_capped(work / "done.json", JSON_CAP)) is not None
-        status, detail = _status(rc, timed_out, done, limits, sandbox)
-        return ExerciseRun(status, detail, cell_error, answers, stderr)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+                proc = subprocess.Popen(cmd.argv, cwd=cmd.cwd, env=cmd.env,
+                                        stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
+                                        pass_fds=tuple(passed), start_new_session=True,
+                                        close_fds=True)
+            finally:  # only the worker writes to its pipes: EOF comes when it is gone
+                for fd in [f for f in fds if f not in (ans_r, out_r, err_r)]:
+                    os.close(fd)
+                    fds.remove(fd)
+            # ready, the cell, one answer per case, done: a few more than that is an attack
+            reader, out, err, stopped, ready = self._pump(proc, ans_r, out_r, err_r,
+                                                          2 * len(cases) + 8)
+            if not stopped:  # every pipe closed: the worker is done, or pretends to be
+                try:
+                    proc.wait(timeout=EXIT_GRACE)
+                except subprocess.TimeoutExpired:
+                    stopped = "lingered"
+            self._stop(proc, uid)
+            rc = proc.wait()
+        finally:
+            for fd in fds:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            if proc is not None and proc.returncode is None:
+                self._stop(proc, uid)
+                proc.wait()
+            if uid is not None:
+                self.workspace.release_uid(uid)
+            shutil.rmtree(job, ignore_errors=True)
+        if not ready:
+            raise GraderError(
+                f"the worker for {ex.id} did not start (exit code {rc}"
+                + (", no answer within the start-up time" if stopped == "startup" else "")
+                + f"): {err.text()[-1500:].strip() or out.text()[-500:].strip()}")
+        cell_error, answers = decode_answers(reader, len(cases))
+        status, detail = self._status(rc, stopped, reader, out, err)
+        return ExerciseRun(status, detail, cell_error, answers, out.text(), err.text())
+
+    def _pump(self, proc, ans_r: int, out_r: int, err_r: int, max_frames: int):
+        """Read the three pipes until they close, a cap is passed or time is up."""
+        limits = self.limits
+        reader = FrameReader(limits.answer_mb << 20, max_frames)
+        out, err = _Tail(), _Tail()
+        sel = selectors.DefaultSelector()
+        for fd in (ans_r, out_r, err_r):
+            os.set_blocking(fd, False)
+            sel.register(fd, selectors.EVENT_READ)
+        start = time.monotonic()
+        deadline = start + STARTUP_TIMEOUT
+        ready = False
+        stopped = ""
+        try:
+            while sel.get_map():
+                now = time.monotonic()
+                if now >= deadline:
+                    stopped = "timeout" if ready else "startup"
+                    break
+                for key, _ in sel.select(timeout=deadline - now):
+                    try:
+                        chunk = os.read(key.fd, 1 << 16)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        sel.unregister(key.fd)
+                        continue
+                    if key.fd == ans_r:
+                        reader.feed(chunk)
+                        if not ready and reader.has("ready"):
+                            ready = True
+                            deadline = time.monotonic() + limits.timeout
+                    else:
+                        (out if key.fd == out_r else err).add(chunk)
+                if out.total + err.total > limits.output_kb << 10:
+                    stopped = "output"
+                    break
+                if reader.overflow:
+                    stopped = "answers"
+                    break
+        finally:
+            sel.close()
+        return reader, out, err, stopped, ready
+
+    def _stop(self, proc, uid: int | None) -> None:
+        """Kill the worker and anything it started: in the sandbox, killing bubblewrap ends the
+        PID namespace; outside, every process of the job's uid (or the process group)."""
+        for target in (lambda: os.killpg(proc.pid, signal.SIGKILL), proc.kill):
+            try:
+                target()
+            except (ProcessLookupError, PermissionError):
+                pass
+        if uid is not None:
+            kill_uid(uid)
+
+    def _status(self, rc: int, stopped: str, reader: FrameReader, out: _Tail, err: _Tail
+                ) -> tuple[str, str]:
+        limits = self.limits
+        if stopped == "output":
+            return "output-limit", (f"stopped for writing more than {limits.output_kb} KiB to "
+                                    "stdout/stderr (print less)")
+        if stopped == "answers":
+            return "invalid output", f"stopped: {reader.problem}"
+        if stopped == "timeout":
+            return "timeout", (f"stopped after {limits.timeout:g} s of wall-clock time "
+                               "(an infinite loop, or far too slow)")
+        if stopped == "lingered":
+            return "killed", "the process closed its output and kept running; it was stopped"
+        if reader.problem:
+            return "invalid output", (f"{reader.problem}: something in the cell wrote to the "
+                                      "grader's answer pipe")
+        sig = -rc if rc < 0 else (rc - 128 if self.sandbox and rc > 128 else 0)
+        if sig == signal.SIGXCPU:
+            return "cpu-limit", "stopped by the CPU-time limit (an infinite loop?)"
+        if sig == signal.SIGXFSZ:
+            return "output-limit", f"stopped for writing a file larger than {limits.file_mb} MiB"
+        if sig:
+            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else sig
+            return "killed", f"the process was killed by signal {name} (crash or memory exhausted)"
+        if rc != 0 or not reader.has("done"):
+            return "crashed", (f"the process exited with code {rc} before finishing "
+                               "(sys.exit/os._exit or a crash)")
+        return "ok", ""
+
+    def self_test(self) -> str:
+        """Grade a tiny exercise through the whole path (workspace, helpers package, worker,
+        sandbox, answer pipe); raise SandboxUnavailable/GraderError saying what fails."""
+        from .manifest import Exercise
+
+        ex = Exercise(id="self-test", title="self-test", notebook="", cell="",
+                      functions={"probe": {"points": 1, "args": ["z"], "returns": ""}},
+                      allowed_helpers={"bplib.activations": ["ACTIVATIONS"]},
+                      forbidden_names=(), allowed_modules=("numpy", "math", "socket", "os"))
+        source = ("import os, socket\nimport numpy as np\n"
+                  "from bplib.activations import ACTIVATIONS\n"
+                  "def probe(z):\n"
+                  "    names = sorted(n for _, n in socket.if_nameindex())\n"
+                  "    return [ACTIVATIONS['tanh'].dS(z), int(names == ['lo']), os.getuid(),\n"
+                  "            int(os.path.exists('/root') or os.path.exists('/home'))]\n")
+        z = np.array([0.0, 1.0, -2.0])
+        case = Case("self-test", "probe", [z], None)
+        try:
+            run = self.run(ex, source, [case])
+        except GraderError as exc:
+            raise SandboxUnavailable(f"the {'sandbox' if self.sandbox else 'worker'} self-test "
+                                     f"failed: {exc}") from None
+        value, error = run.answers[0]
+        if run.status != "ok" or error is not None or not isinstance(value, list):
+            raise SandboxUnavailable(
+                f"the self-test exercise did not run cleanly in the worker (status "
+                f"{run.status}: {run.detail or error or run.cell_error}; stderr: "
+                f"{run.stderr[-800:].strip()})")
+        if not np.allclose(value[0], 1 - np.tanh(z) ** 2):
+            raise SandboxUnavailable("the self-test got a wrong value from the helpers package")
+        if self.sandbox and (value[1] != 1 or value[3] != 0):
+            raise SandboxUnavailable("the sandbox self-test saw a network interface or a home "
+                                     "folder: the sandbox is not isolated")
+        if drops_privileges() and value[2] < sandbox.WORKER_UIDS.start:
+            raise SandboxUnavailable("the worker did not switch to its own uid")
+        if self.sandbox:
+            return ("sandbox works: the student's process sees only Python, NumPy and the allowed "
+                    "helpers, with no network" + (", each job under its own uid"
+                                                  if drops_privileges() else ""))
+        return ("NO SANDBOX: student code sees the whole file system and the network; for "
+                "trusted code only" + (" (each job still runs under its own uid)"
+                                       if drops_privileges() else ""))
 
 
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _status(rc: int, timed_out: bool, done: bool, limits: Limits, sandbox: bool
-            ) -> tuple[str, str]:
-    if timed_out:
-        return "timeout", (f"stopped after {limits.timeout:g} s of wall-clock time "
-                           "(an infinite loop, or far too slow)")
-    sig = -rc if rc < 0 else (rc - 128 if sandbox and rc > 128 else 0)
-    if sig == signal.SIGXCPU:
-        return "cpu-limit", "stopped by the CPU-time limit (an infinite loop?)"
-    if sig == signal.SIGXFSZ:
-        return "output-limit", f"stopped for writing a file larger than {limits.file_mb} MiB"
-    if sig:
-        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else sig
-        return "killed", f"the process was killed by signal {name} (crash or memory exhausted)"
-    if rc != 0 or not done:
-        return "crashed", (f"the process exited with code {rc} before finishing "
-                           "(sys.exit/os._exit or a crash)")
-    return "ok", ""
+def check_sandbox(limits: Limits | None = None) -> str:
+    """Self-test of the sandbox as the grader uses it; raises SandboxUnavailable."""
+    with Runner(limits, sandbox=True) as runner:
+        return runner.self_test()

@@ -1,7 +1,9 @@
-"""Static check of an exercise cell (AST scan) before anything of it runs.
+"""Static check of an exercise cell (AST scan) before anything of it runs: a friendly early
+message for honest mistakes, not a defence. The security boundary is the sandbox around the
+process that runs the cell (:mod:`.sandbox`): a student who hides a name from this scan reaches
+nothing the sandbox does not contain.
 
-A graded function must not simply call bplib's reference implementation, nor reach for the
-interpreter's escape hatches. The scan reports, with line numbers:
+The scan reports, with line numbers:
 
 * imports of anything but the allowed modules (numpy, math) and the exercise's helpers;
 * names the exercise forbids (e.g. ``algorithm1`` in the Algorithm 1 exercise), used as an
@@ -9,8 +11,8 @@ interpreter's escape hatches. The scan reports, with line numbers:
 * the common escape hatches (``exec``, ``eval``, ``open``, ``get_ipython``, ``os``, ...);
 * any dunder attribute (``__globals__``, ``__subclasses__``, ``__builtins__``, ...).
 
-The worker enforces the same at run time (restricted builtins, a stub ``bplib``), so code that
-hides a name from this scan (``getattr(m, "algo" + "rithm1")``) still finds nothing to call.
+Parsing goes through :func:`.notebooks.parse_code`, so no source (too deep, too large, null
+bytes) can make it raise anything but :class:`CellSyntaxError`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import ast
 
 from .manifest import Exercise
+from .notebooks import parse_code
 
 
 class CellSyntaxError(Exception):
@@ -40,10 +43,10 @@ def _bound_names(tree: ast.AST) -> set[str]:
 
 
 def parse_cell(source: str) -> ast.Module:
-    try:
-        return ast.parse(source, filename="<exercise cell>")
-    except SyntaxError as exc:
-        raise CellSyntaxError(f"line {exc.lineno}: {exc.msg}") from None
+    tree, why = parse_code(source)
+    if tree is None:
+        raise CellSyntaxError(why)
+    return tree
 
 
 def scan(source: str, ex: Exercise) -> list[str]:

@@ -1,35 +1,45 @@
 """Runs one exercise cell of one submission in a fresh, plain Python process.
 
-The grader starts this file **by path** (``python -I -B .../worker.py``) with the work directory
-as cwd, never with ``-m``: ``-m bplib.grading.worker`` would import ``bplib/__init__.py`` and
-with it every reference implementation into the student's process. At module level this file
-imports only the standard library and NumPy, so the grader (and the self-check) can also import
-it for :func:`make_function`, :func:`encode` and :func:`decode_value`.
+The grader starts this file **by path**, never with ``-m`` (that would import bplib and with it
+the reference implementations), in the sandbox by default (see :mod:`.sandbox`)::
 
-Layout of a job (written by :mod:`bplib.grading.runner`)::
+    python3 -I -S -B -X utf8 worker.py --job DIR --answers FD --scratch DIR --path P... [--uid N]
 
-    job/in/job.json       what to run: cell source, function names, cases, limits, helpers
-    job/in/*.npy          the case inputs (read-only for the student)
-    job/<random>/         cwd: outputs out_<i>.json (+ .npy) per case, then done.json
+``--path`` entries become ``sys.path`` exactly (the standard library, a folder holding only
+NumPy, and the helpers package of this exercise), before NumPy is imported. At module level this
+file imports only the standard library and NumPy, so the grader (and the self-check) can also
+import it for :func:`make_function` and :func:`decode_value`.
 
-Nothing here is trusted by the grader: it reads the outputs as data (JSON, and .npy with
-``allow_pickle=False``), validates them strictly and compares them in its own process.
+In order, while nothing of the student has run yet: import NumPy and the allowed helpers, read
+``job.json`` and every case's inputs, set the resource limits, make the scratch folder the
+job's, switch to the job's own uid for good (``--uid``, when the grader runs as root), close
+every inherited file descriptor but the answer pipe, and say ``ready``. Then compile and run
+the cell, call its functions on each case, and send each answer as soon as it is computed.
+
+Answers go to the pipe ``--answers`` as frames: a header line (JSON: ``kind`` and the byte
+``sizes`` of the parts that follow), a JSON part, then .npy parts for the arrays. None of it is
+trusted: the grader reads at most a capped number of bytes, validates every frame and every
+.npy header before allocating anything, and compares the values in its own process.
 """
 
 from __future__ import annotations
 
 import builtins
+import io
 import json
 import os
 import sys
-import types
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+if __name__ == "__main__":  # the worker process: sys.path is exactly what the grader says
+    sys.path[:] = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--path"]
 
-#: Student stdout/stderr kept per process (the rest is dropped, not buffered).
-OUTPUT_CAP = 64 * 1024
+import numpy as np  # noqa: E402
+
+#: Largest array a worker sends back (the grader enforces its own caps as well).
+ARRAY_CAP = 16 << 20
+FRAME_KINDS = ("ready", "cell", "answer", "done")
 
 
 # --- test functions f(theta) for exercise 6 (shared with the grader) -------------------------
@@ -88,9 +98,10 @@ class OutputError(Exception):
     """A result that cannot be returned as data (an object, a nested array of objects...)."""
 
 
-def encode(value: Any, folder: Path, stem: str, depth: int = 0) -> dict:
-    """A student's return value as JSON + .npy files; anything but numbers, arrays and
-    lists/tuples of them is refused (so no object, and no object's __eq__, leaves)."""
+def encode(value: Any, blobs: list[bytes], depth: int = 0) -> dict:
+    """A student's return value as JSON, its arrays appended to ``blobs`` as .npy bytes (and
+    referred to by position); anything but numbers, arrays and lists/tuples of them is refused
+    (so no object, and no object's __eq__, leaves)."""
     if depth > 4:
         raise OutputError("nested more than 4 levels deep")
     if value is None:
@@ -105,79 +116,49 @@ def encode(value: Any, folder: Path, stem: str, depth: int = 0) -> dict:
         arr = np.array(value, subok=False, copy=True)  # a plain ndarray, never a subclass
         if arr.dtype.kind not in "iuf":
             raise OutputError(f"returned an array of dtype {arr.dtype}, expected numbers")
-        name = f"{stem}.npy"
-        np.save(folder / name, arr, allow_pickle=False)
-        return {"t": "array", "file": name}
+        if arr.nbytes > ARRAY_CAP:
+            raise OutputError(f"returned an array of {arr.nbytes >> 20} MiB; at most "
+                              f"{ARRAY_CAP >> 20} MiB per array")
+        buf = io.BytesIO()
+        np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
+        blobs.append(buf.getvalue())
+        return {"t": "array", "blob": len(blobs)}  # part 0 is the JSON itself
     if isinstance(value, (list, tuple)):
         if len(value) > 64:
             raise OutputError(f"returned a sequence of {len(value)} items, expected at most 64")
-        return {"t": "list", "items": [encode(v, folder, f"{stem}_{i}", depth + 1)
-                                       for i, v in enumerate(value)]}
+        return {"t": "list", "items": [encode(v, blobs, depth + 1) for v in value]}
     raise OutputError(f"returned a {type(value).__name__}, expected a number, a NumPy array "
                       "or a list/tuple of them")
 
 
+class Channel:
+    """The answer pipe: frames of a JSON header line, a JSON part and binary parts."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def send(self, kind: str, body: dict, blobs: list[bytes] = ()) -> None:
+        part0 = json.dumps(body).encode()
+        parts = [part0, *blobs]
+        header = json.dumps({"kind": kind, "sizes": [len(p) for p in parts]}).encode() + b"\n"
+        for chunk in (header, *parts):
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(self.fd, view):]
+
+
 # --- the restricted view of the world the student's cell gets --------------------------------
-class _CappedText:
-    """A write-only text stream that keeps the first OUTPUT_CAP characters."""
-
-    def __init__(self, stream):
-        self._stream, self._left = stream, OUTPUT_CAP
-
-    def write(self, s):
-        s = str(s)
-        if self._left > 0:
-            self._stream.write(s[: self._left])
-            self._left -= len(s)
-            if self._left <= 0:
-                self._stream.write("\n[output truncated]\n")
-        return len(s)
-
-    def flush(self):
-        self._stream.flush()
-
-
-def _load_helpers(bplib_dir: str, helpers: dict[str, list[str]]) -> dict[str, types.ModuleType]:
-    """Stub modules exposing only the allowed names, e.g. {'bplib.activations': stub}.
-
-    The real modules are loaded under a private package whose __init__ never runs, so only the
-    files that hold allowed helpers (and their own imports) are in this process.
-    """
-    import importlib
-
-    stubs: dict[str, types.ModuleType] = {}
-    if not helpers:
-        return stubs
-    private = types.ModuleType("_bplib_helpers")
-    private.__path__ = [bplib_dir]
-    sys.modules["_bplib_helpers"] = private
-    root = types.ModuleType("bplib")
-    root.__path__ = []
-    stubs["bplib"] = root
-    for modname, names in helpers.items():
-        real = importlib.import_module("_bplib_helpers." + modname.split(".", 1)[1])
-        stub = types.ModuleType(modname)
-        for n in names:
-            setattr(stub, n, getattr(real, n))
-            setattr(root, n, getattr(real, n))
-        setattr(root, modname.split(".", 1)[1], stub)
-        stubs[modname] = stub
-    for name in [m for m in sys.modules if m.startswith("_bplib_helpers")]:
-        del sys.modules[name]  # not reachable by name from the cell
-    return stubs
-
-
-def _restricted_builtins(job: dict, stubs: dict[str, types.ModuleType]) -> dict:
-    allowed_top = set(job["allowed_modules"])
+def _restricted_builtins(job: dict) -> dict:
+    """The cell's builtins without exec/eval/open/...: a convenience that turns honest mistakes
+    into clear errors. It is not the security boundary (that is the sandbox around this
+    process): Python cannot be confined from inside itself."""
+    allowed_top = set(job["allowed_modules"]) | ({"bplib"} if job["helpers"] else set())
     real_import = builtins.__import__
-    what = ", ".join(sorted(allowed_top) + sorted(job["helpers"]))
+    what = ", ".join(sorted(job["allowed_modules"]) + sorted(job["helpers"]))
 
     def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002
         if level:
             raise ImportError(f"relative import {name!r} is not allowed in an exercise cell")
-        if name in stubs:
-            mod = stubs[name]
-            return mod if fromlist else stubs["bplib"]
         if name.split(".")[0] in allowed_top:
             return real_import(name, globals, locals, fromlist, level)
         raise ImportError(f"this exercise may import only {what}; the cell imports {name!r}")
@@ -193,48 +174,53 @@ def _restricted_builtins(job: dict, stubs: dict[str, types.ModuleType]) -> dict:
 
 # --- the process --------------------------------------------------------------------------
 def _limit_self(limits: dict) -> None:
-    """Resource limits (a second line of defence: the grader also sets a wall-clock timeout)."""
+    """Resource limits of this process (and its uid: RLIMIT_NPROC counts the uid's tasks)."""
     import resource
 
     for name, value in (("RLIMIT_AS", limits.get("memory_bytes")),
                         ("RLIMIT_CPU", limits.get("cpu_seconds")),
                         ("RLIMIT_FSIZE", limits.get("file_bytes")),
                         ("RLIMIT_NPROC", limits.get("nproc")),
+                        ("RLIMIT_NOFILE", limits.get("nofile")),
                         ("RLIMIT_CORE", 0)):
         if value is not None:
             try:
                 resource.setrlimit(getattr(resource, name), (int(value), int(value)))
             except (ValueError, OSError):
-                pass  # e.g. a hard limit already lower than ours
+                soft, hard = resource.getrlimit(getattr(resource, name))
+                if hard == resource.RLIM_INFINITY or hard > int(value):
+                    raise
+                # already lower than ours: keep it
 
 
-def _drop_privileges(uid: int | None) -> None:
-    """Become ``uid`` (nobody) for good, then ask to die with the grader and not be peeked at.
-
-    Done here rather than by the grader because the interpreter may live where nobody cannot
-    reach it (e.g. under /root); everything the cell may import is imported before this.
-    """
-    if uid is not None and os.geteuid() == 0:
+def _become(uid: int | None, scratch: Path) -> None:
+    """Switch to the job's own uid/gid for good (real, effective and saved), owning the
+    scratch folder; then ask to die with the grader."""
+    if uid is not None:
+        os.chown(scratch, uid, uid)
         os.setgroups([])
         os.setgid(uid)
-        os.setuid(uid)  # real, effective and saved: no way back
-        if os.geteuid() == 0 or os.getuid() == 0:
-            raise SystemExit("could not drop privileges")
+        os.setuid(uid)
+        if os.getuid() != uid or os.geteuid() != uid or os.getegid() != uid or os.getgroups():
+            raise SystemExit("could not switch to the job's uid")
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG = SIGKILL: die with the grader
-        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0: other students' cells cannot peek
-    except (OSError, AttributeError):
+        libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG = SIGKILL (cleared by setuid: set after)
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0
+    except (OSError, AttributeError, ImportError):
         pass
 
 
-def _preimport(modules: list[str]) -> None:
-    """Import what a cell may use while the interpreter's files are still readable."""
+def _preimport(job: dict) -> None:
+    """Import what a cell may use while every file is still readable (outside the sandbox the
+    interpreter may live where the job's uid cannot reach it)."""
     import importlib
 
-    for name in [*modules, "numpy.linalg", "numpy.random", "numpy.lib.format"]:
+    names = [*job["allowed_modules"], *job.get("preimport", []), "numpy.lib.format",
+             *job["helpers"]]  # numpy.<submodule> the cell names are in "preimport"
+    for name in names:
         try:
             importlib.import_module(name)
         except ImportError:
@@ -256,26 +242,26 @@ def _error_text(exc: BaseException, limit: int = 600) -> dict:
     return {"type": type(exc).__name__[:80], "message": msg[:limit], "line": line}
 
 
-def _write_json(path: Path, obj: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj))
-    os.replace(tmp, path)
+def _arg(name: str) -> str | None:
+    argv = sys.argv
+    return argv[argv.index(name) + 1] if name in argv[:-1] else None
 
 
 def main() -> None:
-    work = Path.cwd().resolve()
-    job_dir = work.parent / "in"
+    job_dir, scratch = Path(_arg("--job")), Path(_arg("--scratch"))
+    uid = int(_arg("--uid")) if _arg("--uid") else None
+    out = Channel(int(_arg("--answers")))
     job = json.loads((job_dir / "job.json").read_text())
+    _preimport(job)
+    inputs = [[decode_value(s, job_dir) for s in case["args"]] for case in job["cases"]]
     _limit_self(job["limits"])
-    stubs = _load_helpers(job["bplib_dir"], job["helpers"])
-    _preimport(job["allowed_modules"] + job.get("preimport", []))
-    _drop_privileges(job.get("uid"))
-    ns: dict[str, Any] = {"__name__": "__exercise__",
-                          "__builtins__": _restricted_builtins(job, stubs)}
-    out, err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = _CappedText(out), _CappedText(err)
+    _become(uid, scratch)
+    os.closerange(3, out.fd)
+    os.closerange(out.fd + 1, 1 << 16)
+    ns: dict[str, Any] = {"__name__": "__exercise__", "__builtins__": _restricted_builtins(job)}
     real_exit = os._exit
-    done = work / "done.json"
+    out.send("ready", {})
+    # --- from here on the student's code runs in this process: nothing below is trusted ---
     cell_error = None
     try:
         code = compile(job["source"], "<exercise cell>", "exec")
@@ -285,18 +271,18 @@ def main() -> None:
                       "line": None}
     except BaseException as exc:  # noqa: BLE001
         cell_error = _error_text(exc)
-    _write_json(work / "cell.json", {"error": cell_error})
+    out.send("cell", {"error": cell_error})
     for i, case in enumerate(job["cases"]):
         record: dict[str, Any] = {"case": i}
+        blobs: list[bytes] = []
         fn = ns.get(case["function"])
         if not callable(fn):
             record["error"] = {"type": "NameError", "line": None,
                                "message": f"the cell does not define {case['function']}()"}
         else:
             try:
-                args = [decode_value(s, job_dir) for s in case["args"]]
-                result = fn(*args)
-                record["value"] = encode(result, work, f"out_{i}")
+                result = fn(*inputs[i])
+                record["value"] = encode(result, blobs)
             except SystemExit as exc:
                 record["error"] = {"type": "SystemExit", "line": None,
                                    "message": f"the function called exit ({exc.code!r})"}
@@ -304,11 +290,15 @@ def main() -> None:
                 record["error"] = {"type": "InvalidOutput", "message": str(exc), "line": None}
             except BaseException as exc:  # noqa: BLE001
                 record["error"] = _error_text(exc)
-        _write_json(work / f"out_{i}.json", record)
-    _write_json(done, {"cases": len(job["cases"])})
-    sys.stdout.flush()
-    sys.stderr.flush()
-    real_exit(0)
+        if "error" in record:
+            blobs = []
+        out.send("answer", record, blobs)
+    out.send("done", {"cases": len(job["cases"])})
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        real_exit(0)
 
 
 if __name__ == "__main__":
