@@ -257,7 +257,7 @@ def _output_delta(pair: Any, ZT: Array, b: Array, Y: Array, DT: Array, work: _Wo
     """Line 5 for the batch, transposed: Delta_L^T / n written into ``DT`` (after finishing
     Z_L^T = W_L A_{L-1}^T + b_L), and the mean loss (1/n) sum_i C_i as a float.
 
-    Softmax + cross-entropy (delta_L = g - e_y): with m_i = max_k z_ki and
+    Softmax + cross-entropy (delta_L = g - e_{y+1}; code index y): with m_i = max_k z_ki and
     s_i = sum_k exp(z_ki - m_i), g_i = exp(z_i - m_i) / s_i and C_i = log s_i + m_i - z_{y_i,i}
     (log-sum-exp: nothing overflows). Other pairs use their closed form from
     :mod:`bplib.losses` on the (n, p_L) view.

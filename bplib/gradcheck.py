@@ -56,7 +56,7 @@ def central_difference(f: Callable[[Array], float], theta: Array, h: float = DEF
 class DeltaForms(NamedTuple):
     """delta_L = dC/dz_L of one example, three ways (see :func:`delta_L_three_ways`)."""
 
-    closed: np.ndarray  # the output/loss pair's closed form (e.g. g - e_y)
+    closed: np.ndarray  # the output/loss pair's closed form (e.g. g - e_{y+1})
     jacobian: np.ndarray  # (dS_L/dz_L)(dC/dg), the lecture's layout
     numeric: np.ndarray  # central differences of C(z_L)
 

@@ -12,12 +12,17 @@ by the tests to check each closed form below:
 ============================  ==================  =========================================
 pair                          y                   closed-form delta_L
 ============================  ==================  =========================================
-softmax + cross-entropy       label 0..p_L-1      g - e_y
-reduced softmax + c.-e.       label 0..p_L        g_{1:} - (e_y)_{1:}   (class 0 eliminated)
+softmax + cross-entropy       label 0..p_L-1      g - e_{y+1}
+reduced softmax + c.-e.       label 0..p_L        (g - e_{y+1}) without its first entry
+                                                  (one output node removed)
 element-wise S_L + sq. error  vector in R^{p_L}   S_L'(z_L) ⊙ 2 (g - y)
 ============================  ==================  =========================================
 
-The cross-entropy is evaluated from z_L with log-sum-exp, C = logsumexp(z_L) - z_{L,y},
+Labels and output units (as on the slide): a label y takes values 0, ..., p_L - 1 and its output
+unit is unit y + 1 (units are numbered 1, ..., p_L), so C = -ln g_{y+1} and e_{y+1} is the unit
+vector with its 1 in position y + 1. Code indices are 0-based: that entry is ``g[y]``.
+
+The cross-entropy is evaluated from z_L with log-sum-exp, C = logsumexp(z_L) - z_{L,y+1},
 so it is finite for any finite z_L (|z| up to 1e4 and beyond), where log(softmax(z)) is not.
 
 Every function works on one example (1-D z, scalar/1-D y) or a batch (2-D z with one
@@ -37,41 +42,41 @@ Array = Any
 
 
 def one_hot(y: Array, c: int, dtype: Any = None) -> Array:
-    """e_y: the unit vector(s) with a 1 in position y, shape (c,) or (n, c)."""
+    """e_{y+1}: unit vector(s) with a 1 in output unit y + 1 (code index y); (c,) or (n, c)."""
     xp = get_xp(y)
     y = xp.asarray(y)
     return (xp.arange(c) == y[..., None]).astype(dtype or "float64")
 
 
 def _pick(z: Array, y: Array) -> Array:
-    """z_y for one example, or z[i, y_i] for each row of a batch."""
+    """z_{y+1} (code index y) for one example, or z[i, y_i] for each row of a batch."""
     xp = get_xp(z)
     if z.ndim == 1:
         return z[int(y)]
     return xp.take_along_axis(z, xp.asarray(y).reshape(-1, 1).astype(xp.int64), axis=1)[:, 0]
 
 
-# --- softmax + cross-entropy: C = -log g_y,  delta_L = g - e_y ------------------------------
+# --- softmax + cross-entropy: C = -ln g_{y+1},  delta_L = g - e_{y+1} ----------------------
 def softmax_ce_loss(z: Array, y: Array) -> Array:
-    """C = -log g_y = logsumexp(z) - z_y (stable log-sum-exp form)."""
+    """C = -ln g_{y+1} = logsumexp(z) - z_{y+1} (stable log-sum-exp form; code index y)."""
     return logsumexp(z) - _pick(z, y)
 
 
 def softmax_ce_delta(z: Array, y: Array) -> Array:
-    """delta_L = g - e_y (the S_L' factor and dC/dg = -e_y/g_y cancel; no extra S' here)."""
+    """delta_L = g - e_{y+1} (the S_L' factor and dC/dg = -e_{y+1}/g_{y+1} cancel; no extra S')."""
     g = softmax(z)
     return g - one_hot(y, z.shape[-1], g.dtype)
 
 
 def cross_entropy_dC_dg(g: Array, y: Array) -> Array:
-    """dC/dg for C = -log g_y: the vector -e_y / g_y (one example)."""
+    """dC/dg for C = -ln g_{y+1}: the vector -e_{y+1} / g_{y+1} (one example)."""
     xp = get_xp(g)
     d = xp.zeros_like(g)
     d[int(y)] = -1.0 / g[int(y)]
     return d
 
 
-# --- reduced multi-logit: p_L = c - 1 outputs, z_0 = 0 fixed for class 0 -------------------
+# --- reduced multi-logit: one output node removed (p_L = c - 1), its logit fixed at 0 ------
 def _prepend_zero(z: Array) -> Array:
     xp = get_xp(z)
     zero = xp.zeros(z.shape[:-1] + (1,), dtype=z.dtype)
@@ -90,20 +95,22 @@ def reduced_softmax_jacobian(z: Array) -> Array:
 
 
 def reduced_ce_loss(z: Array, y: Array) -> Array:
-    """C = -log g_y with g = softmax([0, z]); y in 0..p_L."""
+    """C = -ln g_{y+1}, g = softmax([0, z]) (the removed node's logit is 0); y in 0..p_L."""
     return softmax_ce_loss(_prepend_zero(z), y)
 
 
 def reduced_ce_delta(z: Array, y: Array) -> Array:
-    """delta_L = g_{1:} - (e_y)_{1:}: the full-model delta with class 0's entry dropped."""
+    """delta_L = (g - e_{y+1}) without its first entry: the full-model delta at the remaining
+    output nodes 2, ..., p_L + 1 (node 1, whose g_1 = 1 - sum_{k>=2} g_k, was removed)."""
     return softmax_ce_delta(_prepend_zero(z), y)[..., 1:]
 
 
 def reduce_multilogit(W_L: Array, b_L: Array) -> tuple[Array, Array]:
     """Full c-output layer -> equivalent reduced (c-1)-output layer.
 
-    Softmax is unchanged by subtracting z_0 from every logit, so W'_L = W_L[1:] - W_L[0] and
-    b'_L = b_L[1:] - b_L[0] give the same probabilities with class 0's logit fixed at 0.
+    Softmax is unchanged by subtracting the first node's logit from every logit, so
+    W'_L = W_L[1:] - W_L[0] and b'_L = b_L[1:] - b_L[0] give the same probabilities with that
+    node removed (its logit fixed at 0, so g_1 = 1 - sum_{k>=2} g_k).
     """
     return W_L[1:] - W_L[:1], b_L[1:] - b_L[:1]
 

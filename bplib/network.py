@@ -66,7 +66,12 @@ def theta_blocks(p: Sequence[int]) -> list[tuple[str, slice, tuple[int, ...]]]:
 
 
 def pack(W: Sequence[Array], b: Sequence[Array]) -> Array:
-    """theta = [vec(W_1); b_1; ...; vec(W_L); b_L] from layer-indexed lists (W[0] unused)."""
+    """theta = [W_1 row by row; b_1; ...; W_L row by row; b_L] from layer-indexed lists.
+
+    The lecture's theta order: each W_l is stacked row by row (row-major, NumPy's own
+    layout, so ``W[l].reshape(-1)`` is free); this is not vec(W_l), which stacks columns.
+    Any fixed order works as long as :func:`pack` and :func:`unpack` agree. W[0] is unused.
+    """
     parts = []
     for l in range(1, len(W)):
         parts += [W[l].reshape(-1), b[l].reshape(-1)]
