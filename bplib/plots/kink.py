@@ -26,9 +26,10 @@ from . import style
 
 Array = Any
 
-#: The point of the tiny kink network that puts z_{1,1} (first unit of layer 1) at z0:
-#: x = (1, 1/16), W_1[0] = (1/2, -1/4); every number is a power of two, so
-#: W_1[0] x = 0.484375 exactly and z_{1,1} = 0.484375 + b_1[0] has no rounding error.
+#: The point of the tiny kink network that puts z_{1,1} (unit 1 of layer 1) where we ask:
+#: x = (1, 1/16) and row 1 of W_1 = (1/2, -1/4) (``W[1][0]`` in code); every number is a
+#: power of two, so that row times x is 0.484375 exactly and z_{1,1} = 0.484375 + b_{1,1}
+#: has no rounding error.
 KINK_X = (1.0, 0.0625)
 KINK_W1_ROW = (0.5, -0.25)
 KINK_SUM = 0.484375
