@@ -6,12 +6,17 @@ is measured, that the device is synchronised around the clock, and the figure's 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from bplib import algorithm2_batched, algorithm2_loop
 from bplib.backend import to_numpy
 from bplib.plots import batching as B
+from bplib.plots import style
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_loop_and_batched_gradients_agree(xp):
@@ -67,7 +72,7 @@ def test_time_against_n_uses_the_first_n_rows(monkeypatch):
     B.time_against_n(lambda net, X, Y: seen.append(X.shape[0]), net, X, Y,
                      np.array([1, 4]), repeat=1)
     assert seen[0] == 1 and seen[-1] == 4 and set(seen) == {1, 4}
-    assert seen.count(1) >= 2 and seen.count(4) >= 2  # warm-up + at least one timed call
+    assert seen.count(1) >= 3 and seen.count(4) >= 3  # warm-up + at least two timed calls
     with pytest.raises(ValueError, match=r"ns: expected n <= 8 \(rows of X\), got 16"):
         B.time_against_n(algorithm2_batched, net, X, Y, np.array([16]))
 
@@ -92,7 +97,8 @@ def test_missing_gpu_is_explained(monkeypatch):
     monkeypatch.setattr(B, "cupy_available", lambda: (False, "CuPy cannot be imported (x)"))
     curves, note = B.batching_curves(hidden=2, max_n=4, repeat=1)
     assert set(curves) == {"loop (CPU)", "batched (CPU)"}
-    assert note == "no GPU curve: CuPy cannot be imported (x)"
+    # said in words: the import error is not shown to students (issue 11, item 14)
+    assert note == B.NO_GPU_NOTE and "Error" not in note and "cannot" not in note
 
 
 def test_timing_figure_is_log_log_with_a_linear_reference():
@@ -108,6 +114,52 @@ def test_timing_figure_is_log_log_with_a_linear_reference():
     assert slope == pytest.approx(1.0)
     assert fig._supxlabel.get_text() == "no GPU curve: test"
     assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
+
+
+def test_per_example_figure_divides_by_n_and_has_a_one_over_n_reference():
+    ns = np.array([1, 2, 4, 8, 16])
+    curves = {"loop (CPU)": (ns, 5e-5 * ns), "batched (CPU)": (ns, 2e-5 + 1e-7 * ns)}
+    fig = B.per_example_figure(curves, note=B.NO_GPU_NOTE, hidden=32)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    loop, batched, ref = ax.lines
+    np.testing.assert_allclose(loop.get_ydata(), 50.0)  # µs per example: flat for the loop
+    np.testing.assert_allclose(batched.get_ydata(), (2e-5 + 1e-7 * ns) / ns * 1e6)
+    slope = np.polyfit(np.log(ref.get_xdata()), np.log(ref.get_ydata()), 1)[0]
+    assert slope == pytest.approx(-1.0)
+    assert "hidden width 32" in ax.get_title()
+    text = style.description(fig)
+    # (2.16e-5 / 16) / (2.01e-5 / 1) = 0.067, against 1/16 = 0.062 for a pure fixed cost
+    assert "changes by a factor 0.067 (a fixed cost per call shared by n examples would " \
+           "give 0.062)" in text
+    assert B.NO_GPU_NOTE in text
+
+
+def test_the_two_figures_of_the_notebook_are_not_the_same_figure():
+    """Notebook 05 showed the same timing figure twice (issue 11, item 13): the widget now
+    draws the cost per example, the static figure the total time."""
+    ns = np.array([1, 2, 4, 8])
+    curves = {"loop (CPU)": (ns, 1e-4 * ns), "batched (CPU)": (ns, 1e-5 + 1e-7 * ns)}
+    total = B.timing_figure(curves).axes[0]
+    per = B.per_example_figure(curves).axes[0]
+    assert total.get_ylabel() != per.get_ylabel()
+    assert not np.allclose(total.lines[1].get_ydata(), per.lines[1].get_ydata())
+
+
+def test_notebook_05_says_in_words_what_a_gpu_machine_shows():
+    """Issue 11, item 14: no bare ModuleNotFoundError line where the GPU curve would be; the
+    notebook says what a GPU machine shows and how to run it there."""
+    import nbformat
+
+    nb = nbformat.read(ROOT / "notebooks" / "05_algorithm2_batching.ipynb", as_version=4)
+    outputs = " ".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+                       for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    for word in ("Error", "Traceback", "cannot be imported"):
+        assert word not in outputs
+    prose = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for how in ("python -m bplib.bench --backend cupy", "benchmarks/gpu_check.sh"):
+        assert how in prose
+    assert (ROOT / "benchmarks" / "gpu_check.sh").exists()
 
 
 @pytest.mark.gpu

@@ -62,7 +62,7 @@ def test_fd_relu_slope_across_the_kink(z0, expected):
 
 
 def test_fd_relu_slope_rejects_bad_step():
-    with pytest.raises(ValueError, match="h: expected a positive step, got 0"):
+    with pytest.raises(ValueError, match=r"h: expected a positive step .*, got 0\.0"):
         K.fd_relu_slope(0.0, 0.0)
 
 
@@ -80,10 +80,11 @@ def test_gradcheck_flags_exactly_the_entries_that_straddle():
     h = 1e-6
     names = K.theta_entry_names((2, 2, 2))
     assert len(names) == dim_theta((2, 2, 2))
-    cases = {  # z0 -> flagged entries (W_1[0,0] moves z by h, W_1[0,1] by h/16, b_1[0] by h)
-        1e-7: {"W_1[0,0]", "b_1[0]"},
-        3e-8: {"W_1[0,0]", "W_1[0,1]", "b_1[0]"},
-        0.0: {"W_1[0,0]", "W_1[0,1]", "b_1[0]"},
+    cases = {  # z_{1,1} -> flagged entries ((W_1)_{1,1} and b_{1,1} move it by h,
+        # (W_1)_{1,2} by h/16)
+        1e-7: {"(W_1)_{1,1}", "b_{1,1}"},
+        3e-8: {"(W_1)_{1,1}", "(W_1)_{1,2}", "b_{1,1}"},
+        0.0: {"(W_1)_{1,1}", "(W_1)_{1,2}", "b_{1,1}"},
         2e-6: set(),
     }
     for z0, expected in cases.items():
@@ -92,7 +93,7 @@ def test_gradcheck_flags_exactly_the_entries_that_straddle():
         assert {names[i] for i in np.flatnonzero(report.flagged)} == expected, z0
         assert report.passed  # the unflagged entries agree to tol 1e-6
         for i in np.flatnonzero(report.flagged):
-            if names[i] == "b_1[0]" and z0 > 0:
+            if names[i] == "b_{1,1}" and z0 > 0:
                 # slope across the kink: numeric = (z0 + h)/(2h) * analytic
                 assert report.numeric[i] == pytest.approx((z0 + h) / (2 * h) * report.analytic[i],
                                                           rel=1e-5)
@@ -101,23 +102,107 @@ def test_gradcheck_flags_exactly_the_entries_that_straddle():
                 assert abs(report.numeric[i]) > 1e-3
 
 
+def test_theta_entry_names_use_the_slides_indices_in_packing_order():
+    names = K.theta_entry_names((2, 3, 1))
+    assert len(names) == dim_theta((2, 3, 1))
+    assert names[:3] == ["(W_1)_{1,1}", "(W_1)_{1,2}", "(W_1)_{2,1}"]  # row by row
+    assert names[6:9] == ["b_{1,1}", "b_{1,2}", "b_{1,3}"]
+    assert names[-1] == "b_{2,1}"
+    assert K.theta_entry_names((2, 3, 1), tex=True)[0] == "$(W_1)_{1,1}$"
+    # the name of entry (i, j) is the code's W[l][i-1, j-1]: pack order agrees
+    net = Network.init((2, 3, 1), output="identity", seed=0)
+    theta = net.theta
+    assert theta[names.index("(W_1)_{2,1}")] == net.W[1][1, 0]
+    assert theta[names.index("b_{1,3}")] == net.b[1][2]
+
+
+def test_zero_probability_bound_is_the_exact_binomial_bound():
+    n = 3_859_200
+    p = K.zero_probability_bound(n)
+    assert (1 - p) ** n == pytest.approx(0.05, rel=1e-9)  # P(no zero in n | p) = 5 %
+    assert p == pytest.approx(3 / n, rel=0.01)  # the rule of three
+    assert K.zero_probability_bound(10 * n) < p  # more entries, tighter bound
+    with pytest.raises(ValueError, match="seen: expected a positive number of entries"):
+        K.zero_probability_bound(0)
+
+
+def test_secant_figure_every_control_changes_what_is_drawn():
+    """Both controls move the drawing (the widget had an h that changed only the title):
+    the secant's ends are z -+ h, and the right panel's marker sits at (h, slope)."""
+
+    def drawn(z, h):
+        fig = K.kink_secant_figure(z, h)
+        left, right = fig.axes
+        secant = left.lines[1]
+        marker = right.lines[-1]
+        return (tuple(secant.get_xdata()), tuple(secant.get_ydata()),
+                tuple(marker.get_xdata()), tuple(marker.get_ydata()), left.get_xlim())
+
+    base = drawn(1e-7, 1e-6)
+    assert drawn(1e-7, 1e-8) != base  # h alone
+    assert drawn(3e-7, 1e-6) != base  # z alone
+    fig = K.kink_secant_figure(1e-7, 1e-6)
+    left, right = fig.axes
+    np.testing.assert_allclose(left.lines[1].get_xdata(), [-0.9, 1.1])  # (z -+ h) / 1e-6
+    assert right.lines[-1].get_ydata()[0] == pytest.approx(0.55)  # (z + h) / (2h)
+
+
+@pytest.mark.parametrize("z, h, slope, bp", [(1e-7, 1e-6, 0.55, 1.0), (1e-7, 1e-8, 1.0, 1.0),
+                                             (0.0, 1e-4, 0.5, 0.0), (-2e-6, 1e-6, 0.0, 0.0)])
+def test_secant_figure_reports_the_slope_and_the_derivative(z, h, slope, bp):
+    fig = K.kink_secant_figure(z, h)
+    text = style_description(fig)
+    assert f"reports {slope:.2f}" in text or f"both report {bp:g}" in text
+    right = fig.axes[1]
+    hs, slopes = right.lines[-2].get_xdata(), right.lines[-2].get_ydata()  # slope against h
+    small = hs <= abs(z)
+    np.testing.assert_allclose(slopes[small], bp)  # h <= |z|: the derivative itself
+    assert abs(slopes[-1] - 0.5) < 0.01 + abs(z) / hs[-1]  # h >> |z|: tends to 1/2
+
+
+def style_description(fig) -> str:
+    from bplib.plots import style
+
+    return style.description(fig)
+
+
+def test_zero_count_figure_gives_each_run_its_own_panel():
+    """Runs with the same counts (float32 and float64: none) must not hide each other."""
+    def counter(zeros, entries):
+        c = K.ZeroCounter(np.zeros((1, 2)))
+        c.steps, c.zeros, c.entries = list(range(len(zeros))), zeros, entries
+        return c
+
+    runs = {"float32": counter([0, 0, 0], 100), "float64": counter([0, 0, 0], 100),
+            "W_1 = 0": counter([100, 100, 100], 100)}
+    fig = K.zero_count_figure(runs)
+    assert len(fig.axes) == 3
+    for ax, (name, c) in zip(fig.axes, runs.items(), strict=True):
+        (line,) = ax.lines
+        np.testing.assert_allclose(line.get_ydata(), np.asarray(c.zeros) / c.entries)
+        (label,) = [t.get_text() for t in ax.texts]
+        assert label.startswith(f"{name}: {sum(c.zeros)} exact zeros in {3 * c.entries}")
+    assert "P(z = 0) < 0.00994" in fig.axes[0].texts[0].get_text()  # 1 - 0.05 ** (1/300)
+
+
 def test_figures_have_titles_labels_and_legends():
-    fig = K.kink_secant_figure(0.3, 1e-6)
+    fig = K.kink_secant_figure(0.3e-6, 1e-6)
     assert isinstance(fig, Figure)
     left, right = fig.axes
-    assert "h = 1e-06" in left.get_title()
-    assert right.get_xlabel().startswith("$z_0 / h$")
+    assert left.get_title() == "h = 1.0e-6: secant slope 0.65, $S'(z)$ = 1"
+    assert right.get_xlabel().startswith("finite-difference step $h$")
     assert left.get_legend() is not None and right.get_legend() is not None
-    assert "slope = 0.65" in [t.get_text() for t in left.get_legend().get_texts()][1]
+    assert "slope 0.65" in [t.get_text() for t in left.get_legend().get_texts()][1]
 
     fig = K.kink_gradcheck_figure(0.1)
     (ax,) = fig.axes
     assert ax.get_title().startswith("gradient check at the kink: 2 flagged")
-    assert [t.get_text() for t in ax.get_xticklabels()][:2] == ["W_1[0,0]", "W_1[0,1]"]
+    assert [t.get_text() for t in ax.get_xticklabels()][:2] == ["$(W_1)_{1,1}$",
+                                                                 "$(W_1)_{1,2}$"]
 
     counter = K.ZeroCounter(np.zeros((3, 2)))
     counter.start(Network.init((2, 4, 2), seed=0))
     fig = K.zero_count_figure({"zero rows": counter})
     (ax,) = fig.axes
-    assert ax.get_ylabel() and ax.get_xlabel() == "training step"
-    assert ax.lines[0].get_ydata().tolist() == [12]
+    assert ax.get_xlabel() == "training step"
+    assert ax.lines[0].get_ydata().tolist() == [1.0]  # 12 of 12 entries are 0

@@ -28,6 +28,8 @@ METHODS: dict[str, GradientFn] = {"loop": algorithm2_loop, "batched": algorithm2
 #: series index in bplib.plots.style (colour, marker, line style) of each curve
 SERIES = {"loop": 1, "batched": 0, "GPU": 2}
 LOOP_MAX_N = 256  # the loop costs ~50 µs per example: keep the notebook fast
+#: The figures' note on a machine without a usable GPU (no error text: see the notebook).
+NO_GPU_NOTE = "CPU only: no GPU with CuPy on this machine"
 
 
 def max_abs_difference(g1: Gradient, g2: Gradient) -> float:
@@ -70,8 +72,9 @@ def time_gradient(fn: GradientFn, net: Network, X: Any, Y: Any, repeat: int = 3,
 def time_against_n(fn: GradientFn, net: Network, X: np.ndarray, Y: np.ndarray,
                    ns: np.ndarray, repeat: int = 3) -> np.ndarray:
     """Seconds for ``fn`` on the first n rows of (X, Y), for each n in ``ns``: the best of
-    ``repeat`` rounds, each round timing every n once (see :func:`time_gradient`), so that a
-    burst of load from other processes spoils one round of one n, not all its samples.
+    ``repeat`` rounds, each round timing every n at least twice (see :func:`time_gradient`),
+    so that a burst of load from other processes spoils one round of one n, not all its
+    samples.
     The data are moved to the network's backend once, before timing."""
     if repeat < 1:
         raise ValueError(f"repeat: expected a positive integer, got {repeat}")
@@ -82,7 +85,9 @@ def time_against_n(fn: GradientFn, net: Network, X: np.ndarray, Y: np.ndarray,
     best = np.full(len(ns), np.inf)
     for _ in range(repeat):
         for i, n in enumerate(ns):
-            t = time_gradient(fn, net, Xd[:n], Yd[:n], 1, xp, min_total=0.005)
+            # at least 2 runs per round: on a loaded machine a multi-threaded BLAS call can
+            # take 10-100 times its time, and the best of more samples escapes it
+            t = time_gradient(fn, net, Xd[:n], Yd[:n], 2, xp, min_total=0.005)
             best[i] = min(best[i], t)
     return best
 
@@ -190,14 +195,67 @@ def batching_curves(hidden: int, max_n: int, repeat: int = 3, gpu: bool | None =
         gnet = net.to("cupy")
         curves["batched (GPU)"] = (ns, time_against_n(algorithm2_batched, gnet, X, Y, ns,
                                                       repeat))
-    else:  # the first sentence of cupy_available()'s reason (the rest says what to install)
-        note = f"no GPU curve: {reason.split('. ')[0]}"
+    else:  # said in words; cupy_available()'s reason (an import error) is for a console
+        note = NO_GPU_NOTE
     return curves, note
 
 
-@style.plot(examples=lambda: [{"hidden": 8, "max_n": 8, "repeat": 1},
-                               {"hidden": 8, "max_n": 32, "repeat": 1}])
-def batching_plot(hidden: int, max_n: int, repeat: int) -> Figure:
-    """Measure :func:`batching_curves` and draw :func:`timing_figure` (the notebook widget)."""
+def per_example_description(curves: dict[str, tuple[np.ndarray, np.ndarray]],
+                            note: str = "") -> str:
+    """Key numbers of :func:`per_example_figure`: each curve's microseconds per example at
+    its smallest and largest n, and how much the batched cost per example falls."""
+    parts = []
+    for label, (ns, ts) in curves.items():
+        per = np.asarray(ts) / np.asarray(ns) * 1e6
+        parts.append(f"{label}: {style.fmt_number(per[0])} µs per example at n = "
+                     f"{int(ns[0])}, {style.fmt_number(per[-1])} µs at n = {int(ns[-1]):,}")
+    text = ("Microseconds per example (time per gradient divided by n) against the number of "
+            "examples n, log-log. " + "; ".join(parts) + ".")
+    batched = next((v for k, v in curves.items() if k.startswith("batched (CPU")), None)
+    if batched is not None:
+        per = np.asarray(batched[1]) / np.asarray(batched[0])
+        text += (f" From n = {int(batched[0][0])} to n = {int(batched[0][-1]):,} the batched "
+                 f"form's cost per example changes by a factor {per[-1] / per[0]:.2g} (a "
+                 f"fixed cost per call shared by n examples would give "
+                 f"{batched[0][0] / batched[0][-1]:.2g}).")
+    if note:
+        text += f" ({note}.)"
+    return text
+
+
+@style.plot(examples=_example_curves)
+def per_example_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], note: str = "",
+                       hidden: int | None = None) -> Figure:
+    """Log-log plot of the cost per example (seconds per gradient / n, in µs) against n, one
+    curve per label: the loop pays the same Python overhead for every example (a flat line);
+    the batched form's fixed cost per call is shared by n examples (slope -1) until the
+    arithmetic, which grows with n, dominates (the curve levels off)."""
+    fig = style.figure(8.5, 4.8)
+    ax = fig.add_subplot()
+    for label, (ns, ts) in curves.items():
+        kind = "GPU" if "GPU" in label else ("loop" if label.startswith("loop") else "batched")
+        ax.loglog(ns, np.asarray(ts) / np.asarray(ns) * 1e6, label=label,
+                  **style.series(SERIES[kind]))
+    ref = next((v for k, v in curves.items() if k.startswith("batched (CPU")), None)
+    if ref is not None:
+        ns, ts = np.asarray(ref[0], dtype=float), np.asarray(ref[1])
+        ax.loglog(ns, ts[0] / ns * 1e6, color=style.GREY, lw=1.2, ls=(0, (4, 3)),
+                  label=r"reference $\propto 1/n$ (a fixed cost per call)")
+    ax.set_xlabel("number of examples $n$")
+    ax.set_ylabel("time per example (µs)")
+    width = f" (hidden width {hidden})" if hidden else ""
+    ax.set_title(f"Cost per example{width}: the loop's is flat, the batched one's falls",
+                 fontsize=13)
+    ax.grid(True, which="major")
+    ax.legend(loc="lower left")
+    if note:
+        fig.supxlabel(note, fontsize=10, color=style.GREY)
+    return style.describe(fig, per_example_description(curves, note))
+
+
+@style.plot(examples=lambda: [{"hidden": 8, "max_n": 8}, {"hidden": 8, "max_n": 32}])
+def per_example_plot(hidden: int, max_n: int, repeat: int = 3) -> Figure:
+    """Measure :func:`batching_curves` for the network (2, hidden, hidden, 3) and draw
+    :func:`per_example_figure` (the notebook's widget)."""
     curves, note = batching_curves(hidden, max_n, repeat)
-    return timing_figure(curves, note)
+    return per_example_figure(curves, note, hidden=hidden)

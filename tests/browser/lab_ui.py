@@ -131,6 +131,10 @@ _WIDGET_STATE_JS = """(node) => {
     progress: node.querySelectorAll(
       '.widget-hprogress, .widget-vprogress, [role=progressbar]').length,
     controls: hbox ? [...hbox.children].map(e => e.className) : [],
+    // per child of the controls row: how many things a user can operate in it (0 for the
+    // empty boxes that only break the row into lines)
+    controlInputs: hbox ? [...hbox.children].map(e => e.querySelectorAll(
+      'input, select, textarea, button, [role=slider]').length) : [],
     figure: img ? {complete: img.complete, naturalWidth: img.naturalWidth,
                    naturalHeight: img.naturalHeight, src: img.getAttribute('src') || ''} : null,
   };
@@ -390,10 +394,7 @@ class LabPage:
             box.wait_for(state="visible")
             before = box.input_value()
             if box.get_attribute("type") == "number":
-                box.focus()
-                box.press("ArrowUp")
-                box.press("Enter")
-                return f"number box {name!r}: {before} -> {box.input_value()} (ArrowUp, Enter)"
+                return self._step_number_box(box, name, before)
             new = _edited_text(before)
             self.click(box, f"text box {name!r}")
             box.press("Control+a")
@@ -416,6 +417,36 @@ class LabPage:
             self.click(ctl, f"toggle button {name!r}")
             return f"toggle button {name!r}: clicked"
         return None
+
+    def _step_number_box(self, box: Any, name: str, before: str) -> str:
+        """Change a number field as a keyboard user does: ArrowUp (ArrowDown twice at its
+        maximum), then Enter; a field whose step is "any" may not move on the arrows, so
+        then type a value between its bounds."""
+        box.focus()
+        box.press("ArrowUp")
+        how = "ArrowUp, Enter"
+        if box.input_value() == before:
+            box.press("ArrowDown")
+            box.press("ArrowDown")
+            how = "ArrowDown, Enter"
+        if box.input_value() == before:
+            value = _number_between(box.get_attribute("min"), box.get_attribute("max"),
+                                    float(before))
+            box.fill(f"{value:g}")
+            how = "typed, Enter"
+        box.press("Enter")
+        return f"number box {name!r}: {before} -> {box.input_value()} ({how})"
+
+
+def _number_between(low: str | None, high: str | None, current: float) -> float:
+    """A value other than ``current`` within the field's bounds (their midpoint, or the
+    bound further from ``current``)."""
+    lo = float(low) if low not in (None, "") else current - 1.0
+    hi = float(high) if high not in (None, "") else current + 1.0
+    middle = (lo + hi) / 2
+    if middle != current:
+        return middle
+    return lo if abs(lo - current) > abs(hi - current) else hi
 
 
 def _edited_text(value: str) -> str:

@@ -5,8 +5,10 @@ run and the kernel is idle, then check that
 - no cell raised (an ``error`` output) and every non-blank code cell ran;
 - every widget output rendered as live controls, not as the "Loading widget..." /
   "Error displaying widget" text or the static PNG fallback;
-- every InteractiveFigure shows a decoded PNG, and changing one of its controls (arrow keys
-  on a slider, typing into a text box, picking a dropdown option) changes the image bytes.
+- every InteractiveFigure shows a decoded PNG, and changing EACH of its controls in turn
+  (arrow keys on a slider, the arrows or typing in its number field, typing into a text
+  box, a toggle button, a dropdown option) changes the image bytes: a control that leaves
+  the figure as it was (e.g. one that only changes a title nobody draws) fails the test.
 A screenshot of each notebook goes to artifacts/browser/NAME.png, pass or fail.
 
 Also: the index notebook's links open their targets in Lab, and an exercise's self-check
@@ -90,24 +92,36 @@ def check_widget(ui, w: dict, name: str) -> dict:
     return state
 
 
-def check_figure_updates(ui, w: dict, state: dict, name: str) -> str:
-    """Change the widget's controls in turn until the figure's bytes change; return what was
-    done. Fails when no control changes the figure."""
+def check_figure_updates(ui, w: dict, state: dict, name: str) -> list[str]:
+    """Change every control of the widget in turn (each slider, its number field, each text
+    box and each group of buttons) and require the figure's bytes to change after each one,
+    compared with the figure just before that change. Returns what was done; fails naming
+    every control after which the figure stayed the same, and any control this test cannot
+    drive (it would otherwise go untested)."""
     where = f"{name}, cell {w['cell']}"
     before = ui.figure_digest(w["k"])
     assert before and before["bytes"] > 0, f"{where}: cannot read the figure's bytes: {before}"
-    tried = []
-    for m in range(len(state["controls"])):
+    done, dead, undriven = [], [], []
+    for m, operable in enumerate(state["controlInputs"]):
+        if operable == 0:
+            continue  # an empty box that starts a new line of controls
         action = ui.change_control(w["k"], m)
         if action is None:
-            tried.append(f"{state['controls'][m]!r} (not a kind of control this test drives)")
+            undriven.append(state["controls"][m])
             continue
         after = ui.wait_figure_change(w["k"], before, idle_for=FIGURE_IDLE)
-        if after is not None:
-            return f"{action}: figure {before['sha256'][:12]} -> {after['sha256'][:12]}"
-        tried.append(action)
-    pytest.fail(f"{where}: the figure did not change (kernel idle for {FIGURE_IDLE:.0f} s "
-                f"without a redraw) after any of: {tried}; console:\n{ui.console_tail()}")
+        if after is None:
+            dead.append(action)
+            continue
+        done.append(f"{action}: figure {before['sha256'][:12]} -> {after['sha256'][:12]}")
+        before = after
+    assert not undriven, f"{where}: controls this test cannot drive: {undriven}"
+    assert done or dead, f"{where}: the widget has no control: {state['controls']}"
+    if dead:
+        pytest.fail(f"{where}: the figure did not change (kernel idle for {FIGURE_IDLE:.0f} s "
+                    f"without a redraw) after {dead}; every control must change what is "
+                    f"drawn (changed: {done}); console:\n{ui.console_tail()}")
+    return done
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -136,7 +150,8 @@ def test_notebook_in_lab(lab_page, artifacts, notebook):
         for w in widgets:
             state = check_widget(ui, w, name)
             if w in figures:
-                report.append(f"  cell {w['cell']}: {check_figure_updates(ui, w, state, name)}")
+                report += [f"  cell {w['cell']}: {done}"
+                           for done in check_figure_updates(ui, w, state, name)]
         if figures:
             ui.widget(figures[0]["k"]).scroll_into_view_if_needed()
         report.append(f"  {len(widgets)} widgets, {len(figures)} figures updated, "
