@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -114,3 +115,46 @@ def assert_accessible(page: Any, where: str, include: tuple[str, ...] = COURSE_C
         f"{where}: axe-core found accessibility violations in the course's content:\n"
         + describe(result["violations"]))
     return result
+
+
+#: Every InteractiveFigure drawn and its accessibility script applied (sliders named).
+FIGURES_READY_JS = """() => {
+  const roots = [...document.querySelectorAll('.jp-Notebook .bplib-interactive')];
+  return roots.length > 0 && roots.every(r => {
+    const img = r.querySelector('img.bplib-figure');
+    const handles = [...r.querySelectorAll('.noUi-handle')];
+    return img && img.complete && img.naturalWidth > 0 && img.alt.length > 0
+      && handles.every(h => h.hasAttribute('aria-labelledby'));
+  });
+}"""
+
+
+def wait_for(page: Any, js: str, what: str, timeout: float = 60.0) -> None:
+    """Poll ``js`` in the page until it is true; fail naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(js):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.25)
+
+
+def show_all_cells(page: Any) -> None:
+    """Scroll through the notebook so every cell is laid out (JupyterLab renders cells
+    lazily), then back to the top."""
+    page.evaluate("""async () => {
+      const nb = window.jupyterapp.shell.currentWidget.content;
+      for (let i = 0; i < nb.widgets.length; i++) {
+        nb.widgets[i].node.scrollIntoView({block: 'center'});
+        await new Promise(r => requestAnimationFrame(() => r()));
+      }
+      nb.widgets[0].node.scrollIntoView();
+    }""")
+
+
+def assert_notebook_accessible(page: Any, where: str, has_figures: bool) -> dict:
+    """After Run All Cells: wait until every interactive figure is drawn and labelled, lay
+    out every cell, then :func:`assert_accessible` on the notebook's content."""
+    if has_figures:
+        wait_for(page, FIGURES_READY_JS, f"{where}: its figures drawn and labelled")
+    show_all_cells(page)
+    return assert_accessible(page, where)

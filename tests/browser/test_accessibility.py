@@ -1,7 +1,8 @@
 """Accessibility of the course as a student meets it in JupyterLab (WCAG 2.1 AA, issue 16).
 
 - axe-core (pinned, from npm; tests/browser/axe.py) on every notebook after Run All Cells,
-  with its widgets live, and on every exercise as stored: no image without alt text, no
+  with its widgets live (in test_lab.py's test_notebook_in_lab, which runs each notebook
+  once for all its browser checks), and on every exercise as stored: no image without alt text, no
   unnamed control, no heading that skips a level, no blank table header, no text below
   4.5:1 contrast, in the course's outputs and rendered Markdown (JupyterLab's own
   interface is out of scope);
@@ -18,7 +19,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from axe import COURSE_RULES, assert_accessible, violations
+from axe import (
+    COURSE_RULES,
+    FIGURES_READY_JS,
+    assert_accessible,
+    show_all_cells,
+    violations,
+    wait_for,
+)
 from lab_ui import ROOT
 
 pytestmark = pytest.mark.browser
@@ -26,56 +34,6 @@ pytestmark = pytest.mark.browser
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 EXERCISES = sorted((ROOT / "exercises").glob("ex*.ipynb"))
 KEYBOARD_NOTEBOOK = "notebooks/07_saturation.ipynb"
-
-#: Every InteractiveFigure drawn and its accessibility script applied (sliders named).
-_FIGURES_READY_JS = """() => {
-  const roots = [...document.querySelectorAll('.jp-Notebook .bplib-interactive')];
-  return roots.length > 0 && roots.every(r => {
-    const img = r.querySelector('img.bplib-figure');
-    const handles = [...r.querySelectorAll('.noUi-handle')];
-    return img && img.complete && img.naturalWidth > 0 && img.alt.length > 0
-      && handles.every(h => h.hasAttribute('aria-labelledby'));
-  });
-}"""
-
-
-def _wait(page, js: str, what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(js):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.25)
-
-
-def _show_all_cells(page) -> None:
-    """Scroll through the notebook so every cell is laid out (JupyterLab renders cells
-    lazily), then back to the top."""
-    page.evaluate("""async () => {
-      const nb = window.jupyterapp.shell.currentWidget.content;
-      for (let i = 0; i < nb.widgets.length; i++) {
-        nb.widgets[i].node.scrollIntoView({block: 'center'});
-        await new Promise(r => requestAnimationFrame(() => r()));
-      }
-      nb.widgets[0].node.scrollIntoView();
-    }""")
-
-
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_content_passes_axe(lab_page, artifacts, notebook):
-    ui, path = lab_page, notebook.relative_to(ROOT).as_posix()
-    ui.open_notebook(path)
-    ui.run_all_cells()
-    if "interactive_figure(" in notebook.read_text():
-        _wait(ui.page, _FIGURES_READY_JS, f"{path}: its figures drawn and labelled")
-    _show_all_cells(ui.page)
-    try:
-        result = assert_accessible(ui.page, path)
-    finally:
-        ui.page.screenshot(path=str(artifacts / f"a11y_{notebook.stem}.png"))
-    with open(artifacts / "report.txt", "a") as f:
-        f.write(f"{path}: axe-core {', '.join(COURSE_RULES)}: {result['checked']} elements "
-                f"in scope, no violation\n")
-
 
 _STORED_FIGURES_JS = """() => {
   const imgs = document.querySelectorAll('.jp-Notebook .jp-OutputArea-output img');
@@ -100,7 +58,7 @@ def test_stored_notebooks_show_figures_with_alt_text_before_running(lab_page, la
     for notebook in STORED_VIEW:
         path = notebook.relative_to(ROOT).as_posix()
         ui.open_notebook(path)
-        _show_all_cells(ui.page)
+        show_all_cells(ui.page)
         deadline = time.monotonic() + 30
         while True:
             figures = ui.page.evaluate(_STORED_FIGURES_JS)
@@ -120,7 +78,7 @@ def test_stored_notebooks_show_figures_with_alt_text_before_running(lab_page, la
 def test_exercise_as_handed_out_passes_axe(lab_page, exercise):
     ui, path = lab_page, exercise.relative_to(ROOT).as_posix()
     ui.open_notebook(path)
-    _show_all_cells(ui.page)
+    show_all_cells(ui.page)
     assert_accessible(ui.page, path)
 
 
@@ -194,7 +152,7 @@ def test_keyboard_alone_moves_a_slider_and_a_choice(lab_page, artifacts):
     page = ui.page
     ui.open_notebook(KEYBOARD_NOTEBOOK)
     ui.run_all_cells()
-    _wait(page, _FIGURES_READY_JS, "the figure drawn and labelled")
+    wait_for(page, FIGURES_READY_JS, "the figure drawn and labelled")
     cell = page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.widgets
         .findIndex(c => c.node.querySelector('.bplib-interactive'))""")
     # From here on only the keyboard: command mode, the cell after the figure, Shift+Tab.

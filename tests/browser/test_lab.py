@@ -8,7 +8,9 @@ run and the kernel is idle, then check that
 - every InteractiveFigure shows a decoded PNG, and changing EACH of its controls in turn
   (arrow keys on a slider, the arrows or typing in its number field, typing into a text
   box, a toggle button, a dropdown option) changes the image bytes: a control that leaves
-  the figure as it was (e.g. one that only changes a title nobody draws) fails the test.
+  the figure as it was (e.g. one that only changes a title nobody draws) fails the test;
+- axe-core finds no violation of the course's accessibility rules in the notebook's outputs
+  and Markdown (tests/browser/axe.py), with the widgets live.
 A screenshot of each notebook goes to artifacts/browser/NAME.png, pass or fail.
 
 Also: the index notebook's links open their targets in Lab, and an exercise's self-check
@@ -23,6 +25,7 @@ import urllib.parse
 from pathlib import PurePosixPath
 
 import pytest
+from axe import COURSE_RULES, assert_notebook_accessible
 from lab_ui import ACTION_DEADLINE, FALLBACK_TEXTS, ROOT, file_digest
 
 pytestmark = pytest.mark.browser
@@ -152,6 +155,10 @@ def test_notebook_in_lab(lab_page, artifacts, notebook):
             if w in figures:
                 report += [f"  cell {w['cell']}: {done}"
                            for done in check_figure_updates(ui, w, state, name)]
+        # WCAG 2.1 AA (issue 16) on the same run, with the widgets live and just moved.
+        axe = assert_notebook_accessible(ui.page, rel(notebook), bool(figures))
+        report.append(f"  axe-core {', '.join(COURSE_RULES)}: {axe['checked']} elements "
+                      f"in scope, no violation")
         if figures:
             ui.widget(figures[0]["k"]).scroll_into_view_if_needed()
         report.append(f"  {len(widgets)} widgets, {len(figures)} figures updated, "
