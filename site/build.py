@@ -241,7 +241,7 @@ class OfficialDistribution(Distribution):
 
 
 def canonical(name: str) -> str:
-    """Lock keys are normalised names (``prompt-toolkit``); ``depends`` may say ``prompt_toolkit``."""
+    """A lock key (``prompt-toolkit``) for a name as ``depends`` may write it."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
