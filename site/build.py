@@ -245,6 +245,17 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def checked_package_file(dist: Distribution, name: str) -> tuple[Path, str]:
+    """The file of package ``name``, only if its SHA-256 is the one the lock gives it."""
+    entry = dist.lock["packages"][name]
+    path, origin = dist.package_file(name)
+    actual = sha256(path)
+    if actual != entry["sha256"]:
+        raise BuildError(f"{entry['file_name']}: SHA-256 {actual} is not the "
+                         f"{entry['sha256']} of the Pyodide lock; not using it")
+    return path, origin
+
+
 def closure(lock: dict, roots: list[str]) -> list[str]:
     """``roots`` and everything they depend on in ``lock``, sorted."""
     seen: set[str] = set()
@@ -303,11 +314,7 @@ def stage_pyodide(dist: Distribution, cache: Cache, pins: dict, python: Path,
             entry, path, origin = extra[name]
         else:
             entry = lock["packages"][name]
-            path, origin = dist.package_file(name)
-            actual = sha256(path)
-            if actual != entry["sha256"]:
-                raise BuildError(f"{entry['file_name']}: SHA-256 {actual} is not the "
-                                 f"{entry['sha256']} of the Pyodide lock; not using it")
+            path, origin = checked_package_file(dist, name)
         shutil.copyfile(path, dest / entry["file_name"])
         records.append({"file": entry["file_name"], "package": name,
                         "version": entry["version"], "sha256": entry["sha256"],

@@ -20,6 +20,7 @@ added, so the test can read the notebook model (as the JupyterLab suite does).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -228,11 +230,18 @@ def test_site_holds_the_course_layout(built_site):
     kernel = config["jupyter-config-data"]["litePluginSettings"][
         "@jupyterlite/pyodide-kernel-extension:kernel"]
     assert kernel["disablePyPIFallback"] is True
-    for entry in json.loads((built_site / "provenance.json").read_text())["files"]:
-        import hashlib
-
+    files = json.loads((built_site / "provenance.json").read_text())["files"]
+    for entry in files:
         data = (built_site / "static" / "pyodide" / entry["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["file"]
+    assert {e["file"] for e in files} == {p.name for p in (built_site / "static" / "pyodide")
+                                          .iterdir()}, "a file of the site has no provenance"
+    # bplib's own wheel, built with the setuptools floor pyproject names, carries the licence.
+    (wheel,) = (built_site / "static" / "pyodide").glob("bplib-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        meta = z.read(next(n for n in z.namelist() if n.endswith(".dist-info/METADATA")))
+        assert b"License-Expression: MIT" in meta
+        assert any(n.endswith("licenses/LICENSE") for n in z.namelist())
 
 
 @pytest.mark.parametrize("stem", NOTEBOOKS)
