@@ -43,8 +43,9 @@ bench: venv
 exercises: venv
 	$(PY) -m bplib.grading.generate
 
-site: venv
-	$(PY) site/build.py --out $(SITE_OUT) --cache $(SITE_CACHE) $(if $(PYODIDE_DIST),--pyodide-dist $(PYODIDE_DIST))
+# Needs only Python (standard library), npm and the network: no .venv.
+site:
+	$(PYTHON) site/build.py --out $(SITE_OUT) --cache $(SITE_CACHE) $(if $(PYODIDE_DIST),--pyodide-dist $(PYODIDE_DIST))
 
 site-serve:
 	$(PYTHON) site/serve.py $(SITE_OUT)

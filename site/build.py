@@ -121,12 +121,12 @@ def npm_pack(package: str, version: str):
     return fetch
 
 
-def pip_download(name: str, version: str, sha: str):
+def pip_download(name: str, version: str, sha: str, python: Path):
     def fetch(tmp: Path) -> Path:
         log(f"pip download {name}=={version}")
         req = tmp / "req.txt"
         req.write_text(f"{name}=={version} --hash=sha256:{sha}\n")
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+        subprocess.run([str(python), "-m", "pip", "download", "--quiet", "--no-deps",
                         "--only-binary", ":all:", "--require-hashes", "-r", str(req),
                         "-d", str(tmp / "d")], check=True)
         (got,) = (tmp / "d").iterdir()
@@ -179,14 +179,17 @@ class Distribution:
 class PinnedDistribution(Distribution):
     """Runtime + official lock from npm; package files from the pinned wheel, lock-checked."""
 
-    def __init__(self, cache: Cache, pins: dict, work: Path) -> None:
+    def __init__(self, cache: Cache, pins: dict, work: Path, python: Path) -> None:
         rt, pk = pins["runtime"], pins["packages"]
         tgz = cache.get(rt["file"], rt["sha256"], npm_pack(rt["package"], rt["version"]))
         whl = cache.get(pk["file"], pk["sha256"], pip_download(pk["package"], pk["version"],
-                                                               pk["sha256"]))
+                                                               pk["sha256"], python))
         npm_dir = work / "npm"
         with tarfile.open(tgz) as t:
-            t.extractall(npm_dir, filter="data")
+            if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12 / 3.11.4
+                t.extractall(npm_dir, filter="data")
+            else:
+                t.extractall(npm_dir)  # noqa: S202 (hash-pinned tarball)
         runtime = {n: npm_dir / "package" / n for n in (*RUNTIME_FILES, LOCK)}
         lock = json.loads(runtime.pop(LOCK).read_text())
         super().__init__(lock, runtime, f"npm {rt['package']}@{rt['version']}")
@@ -299,7 +302,7 @@ def stage_pyodide(dist: Distribution, cache: Cache, pins: dict, python: Path,
     extra = {}
     for w in pins["wheels"]:
         path = cache.get(w["file"], w["sha256"], pip_download(w["name"], w["version"],
-                                                              w["sha256"]))
+                                                              w["sha256"], python))
         extra[w["name"]] = (lock_entry(w["name"], w["version"], path, w["imports"],
                                        w["depends"]), path, f"PyPI {w['name']}=={w['version']}")
     whl = build_bplib_wheel(python, work / "wheel")
@@ -369,7 +372,7 @@ def build(out: Path, cache_dir: Path, pyodide_dist: str | None) -> None:
         if pyodide_dist:
             dist: Distribution = OfficialDistribution(pyodide_dist, cache, work)
         else:
-            dist = PinnedDistribution(cache, pins["pyodide"], work)
+            dist = PinnedDistribution(cache, pins["pyodide"], work, python)
         lite = work / "lite"
         records = stage_pyodide(dist, cache, pins, python, lite / "static" / "pyodide", work)
         stage_lite_dir(lite)
