@@ -19,6 +19,7 @@ from chromium import CHROMIUM, chromium
 from lab_ui import ROOT, LabPage
 
 ARTIFACTS = ROOT / "artifacts" / "browser"
+_LAB_SERVERS: list = []  # started by the `lab` fixture; their processes are not Chromium's
 HOW_TO_ENABLE = ("to run it: `apt-get install chromium` (Debian/Ubuntu; or set BPLIB_CHROMIUM "
                  "to a Chromium binary) and `pip install -e '.[dev]'` (playwright); "
                  "no `playwright install` is needed")
@@ -64,6 +65,7 @@ def lab(browser_prerequisites, artifacts):
     server = LabServer(ROOT, work, artifacts / "jupyter-server.log")
     try:
         server.start()
+        _LAB_SERVERS.append(server)
         yield server
     finally:
         stray = server.stop()
@@ -72,15 +74,26 @@ def lab(browser_prerequisites, artifacts):
 
 
 @pytest.fixture(scope="session")
-def browser(browser_prerequisites, lab):
-    """One headless Chromium for the session (after the server, so it closes first)."""
+def chromium_session(browser_prerequisites):
+    """One headless Chromium for the whole session, shared by the JupyterLab suite and the
+    site test (playwright's sync API runs one instance at a time)."""
 
     def server_family(p) -> bool:
-        # The Jupyter server is still running here and is checked by its own fixture.
-        return p.pid == lab.proc.pid or lab.proc.pid in {a.pid for a in p.parents()}
+        # A Jupyter server still running here is checked by its own fixture.
+        for server in _LAB_SERVERS:
+            if server.proc is not None and (p.pid == server.proc.pid or server.proc.pid in
+                                            {a.pid for a in p.parents()}):
+                return True
+        return False
 
     with chromium(keep=server_family) as b:
         yield b
+
+
+@pytest.fixture(scope="session")
+def browser(lab, chromium_session):
+    """The session's Chromium, for tests that use the JupyterLab server."""
+    return chromium_session
 
 
 @pytest.fixture

@@ -34,7 +34,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from chromium import chromium
 from lab_ui import ROOT, LabPage
 from test_lab import assert_ran_without_errors, check_figure_updates, check_widget
 
@@ -113,16 +112,10 @@ class SiteServer:
         return f"{self.base_url}/lab/index.html?path={urllib.parse.quote(path)}"
 
 
-@pytest.fixture(scope="session")
-def site_browser(browser_prerequisites):
-    with chromium() as b:
-        yield b
-
-
 @pytest.fixture
-def site_page(site_browser, site_server, artifacts):
+def site_page(chromium_session, site_server, artifacts):
     """A fresh context (empty browser storage) whose requests may reach the site only."""
-    context = site_browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = chromium_session.new_context(viewport={"width": 1400, "height": 1000})
     outside: list[str] = []
     failed: list[str] = []
     probes: list[str] = []
@@ -299,3 +292,21 @@ def test_exercise_self_check_in_site(site_page, artifacts):
                             f"{text.strip().splitlines()[-2][:100]!r}"])
     finally:
         ui.page.screenshot(path=str(artifacts / f"site_{EXERCISE}_check.png"))
+
+
+def test_index_link_opens_an_exercise_in_site(site_page, artifacts):
+    """The index's relative links to ../exercises/ work in the site as in JupyterLab."""
+    ui = site_page
+    target = f"exercises/{EXERCISE}.ipynb"
+    ui.open_notebook("notebooks/00_index.ipynb", timeout=KERNEL_START)
+    try:
+        anchor = ui.page.locator(f'.jp-MarkdownOutput a[href*="/files/{target}"]')
+        assert anchor.count() >= 1, f"the index has no rendered link to {target}"
+        anchor.first.scroll_into_view_if_needed()
+        anchor.first.click()
+        ui.page.wait_for_function(
+            "(p) => window.jupyterapp.shell.currentWidget?.context?.path === p",
+            arg=target, timeout=60_000)
+        _report(artifacts, [f"site index link -> {target} opened in a Lab tab"])
+    finally:
+        ui.page.screenshot(path=str(artifacts / "site_index_link.png"))
