@@ -200,9 +200,12 @@ class PinnedDistribution(Distribution):
         # The wheel's packages were built for a runtime: it must be this very runtime.
         for n, path in self.runtime.items():
             member = self.folder + n
-            if member in self.wheel.namelist() and self.wheel.read(member) != path.read_bytes():
+            if member not in self.wheel.namelist():
+                raise BuildError(f"{self.wheel_name} has no {n} to compare with npm's")
+            if self.wheel.read(member) != path.read_bytes():
                 raise BuildError(f"{n} in {self.wheel_name} differs from npm's pyodide "
                                  f"{lock['info']['version']}: not the same runtime")
+        log(f"runtime: {', '.join(self.runtime)} from npm, byte-identical in {self.wheel_name}")
 
     def package_file(self, name: str) -> tuple[Path, str]:
         entry = self.lock["packages"][name]
