@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	rm -rf $(VENV)/share/jupyter/kernels/bplib  # a kernel older .venvs registered; python3 replaces it
 	touch $(STAMP)
 
 venv: $(STAMP)
