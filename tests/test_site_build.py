@@ -90,3 +90,24 @@ def test_provenance_pins_every_binary_source():
     lines = [ln for ln in (ROOT / "site" / "requirements.txt").read_text().splitlines()
              if ln.strip() and not ln.startswith("#")]
     assert lines and all("==" in ln for ln in lines), lines
+
+
+def test_official_distribution_by_url(tmp_path):
+    """PYODIDE_DIST may be a URL: files are fetched from it (here a local server) and checked
+    the same way; a package file lands in the SHA-256 cache."""
+    spec = importlib.util.spec_from_file_location("bplib_site_serve", ROOT / "site" / "serve.py")
+    serve = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(serve)
+    folder = fake_distribution(tmp_path / "dist")
+    server, thread = serve.serve_in_thread(folder)
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/"
+        dist = build.OfficialDistribution(url, build.Cache(tmp_path / "c"), tmp_path / "w")
+        assert dist.runtime["pyodide.asm.wasm"].read_bytes() == b"pyodide.asm.wasm"
+        path, origin = build.checked_package_file(dist, "numpy")
+        assert path.read_bytes() == b"numpy" and (tmp_path / "c" / "sha256") in path.parents
+        assert origin.startswith(url.rstrip("/"))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
