@@ -12,7 +12,18 @@ from .backprop import Gradient, algorithm1, algorithm1_steps, algorithm2_batched
 from .losses import OUTPUT_LOSSES, general_delta_L, get_output_loss, reduce_multilogit
 from .network import Network, dim_theta, feed_forward, pack, theta_blocks, unpack
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml is the one place it is written)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bplib")
+    except PackageNotFoundError:  # run from a checkout that is not installed
+        return "0+unknown"
+
+
+__version__ = _version()
 
 __all__ = [
     "ACTIVATIONS", "OUTPUT_LOSSES", "RELU_PRIME_AT_ZERO", "Gradient", "Network", "autodiff",

@@ -1,12 +1,27 @@
-"""pyproject.toml and environment.yml list the same dependencies with the same lower bounds."""
+"""environment.yml (conda, Binder/repo2docker) builds what pyproject.toml describes.
+
+- both list the same dependencies with the same lower bounds;
+- the `pip:` section is run exactly as conda runs it (`pip install -U -r <file>` from the
+  folder of environment.yml), as a dry run that may use nothing but what is installed here:
+  every line must be a valid requirements-file line, and with the conda-listed packages
+  present pip must have nothing to add but bplib itself.
+
+conda itself is not run here (no conda channel is reachable from CI); what conda does with the
+`pip:` section is what these tests reproduce.
+"""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,7 +30,9 @@ CONDA_NAME = {"cupy-cuda12x": None}
 
 
 def _split(req: str) -> tuple[str, str]:
-    m = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", req)
+    """(name, version bound) of a requirement; an environment marker is dropped (conda lists
+    the package unconditionally: e.g. tomli, needed before Python 3.11, harms none after)."""
+    m = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*([^;]*)", req)
     assert m, f"cannot parse requirement {req!r}"
     return m.group(1).lower().replace("_", "-"), m.group(2).replace(" ", "")
 
@@ -53,12 +70,50 @@ def test_same_packages_and_bounds():
     assert not differing, f"version bounds differ (pyproject, environment.yml): {differing}"
 
 
+def pip_section() -> list[str]:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    (section,) = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    return section
+
+
 def test_conda_env_installs_the_package_and_python_bound_matches():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    assert "-e ." in pip_section
+    assert pip_section() == ["-e ."], "the pip section installs bplib alone (deps from conda)"
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     assert f"python{requires}" in env["dependencies"]
+
+
+def run_pip_section_as_conda_does(lines: list[str], tmp_path: Path):
+    """conda env create/update: the pip lines go to a requirements file and
+    `python -m pip install -U -r <file>` runs from environment.yml's folder. Here as a dry
+    run (--dry-run --report), with no index and no build isolation: offline and fast."""
+    req = tmp_path / "condaenv.requirements.txt"
+    req.write_text("\n".join(lines) + "\n")
+    report = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "-U", "-r", str(req),
+                           "--dry-run", "--report", str(report), "--no-index",
+                           "--no-build-isolation", "--quiet", "--disable-pip-version-check"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return proc, (json.loads(report.read_text()) if report.exists() else None)
+
+
+def test_pip_section_runs_as_conda_runs_it(tmp_path):
+    proc, report = run_pip_section_as_conda_does(pip_section(), tmp_path)
+    assert proc.returncode == 0, f"pip install -U -r <pip section> failed:\n{proc.stderr}"
+    installs = sorted(item["metadata"]["name"] for item in report["install"])
+    # With every dependency already installed (as conda installs them), pip adds bplib only.
+    assert installs == ["bplib"], installs
+    (item,) = report["install"]
+    requires = {_split(r)[0] for r in item["metadata"].get("requires_dist", [])
+                if "extra ==" not in r}
+    assert requires == {_split(r)[0] for r in tomllib.loads(
+        (ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+
+
+def test_pip_section_check_catches_an_option_conda_cannot_pass(tmp_path):
+    """The old `--no-deps` line fails the same way under this test as under conda."""
+    proc, _ = run_pip_section_as_conda_does(["--no-deps", "-e ."], tmp_path)
+    assert proc.returncode != 0 and "no such option: --no-deps" in proc.stderr
 
 
 def test_drift_is_detected(tmp_path, monkeypatch):

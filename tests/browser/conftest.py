@@ -15,22 +15,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from chromium import CHROMIUM, chromium
 from lab_ui import ROOT, LabPage
 
 ARTIFACTS = ROOT / "artifacts" / "browser"
-CHROMIUM = os.environ.get("BPLIB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-dev-shm-usage",
-    # Nothing but the test server is reachable: every other host name fails to resolve.
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
+_LAB_SERVERS: list = []  # started by the `lab` fixture; their processes are not Chromium's
 HOW_TO_ENABLE = ("to run it: `apt-get install chromium` (Debian/Ubuntu; or set BPLIB_CHROMIUM "
                  "to a Chromium binary) and `pip install -e '.[dev]'` (playwright); "
                  "no `playwright install` is needed")
@@ -76,6 +65,7 @@ def lab(browser_prerequisites, artifacts):
     server = LabServer(ROOT, work, artifacts / "jupyter-server.log")
     try:
         server.start()
+        _LAB_SERVERS.append(server)
         yield server
     finally:
         stray = server.stop()
@@ -84,44 +74,26 @@ def lab(browser_prerequisites, artifacts):
 
 
 @pytest.fixture(scope="session")
-def browser(browser_prerequisites, lab):
-    """One headless Chromium for the session (after the server, so it closes first)."""
-    import psutil
-    from playwright.sync_api import sync_playwright
+def chromium_session(browser_prerequisites):
+    """One headless Chromium for the whole session, shared by the JupyterLab suite and the
+    site test (playwright's sync API runs one instance at a time)."""
 
-    before = {p.pid for p in psutil.Process().children(recursive=True)}
-    # Playwright gives Chromium a fresh profile; a private HOME keeps the rest (Debian's
-    # crash-report database under ~/.config/chromium, caches) out of the user's home.
-    home = Path(tempfile.mkdtemp(prefix="bplib-chromium-"))
-    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
-           "XDG_CACHE_HOME": str(home / "cache")}
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                      args=CHROMIUM_ARGS, env=env)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    # Everything playwright started (its driver, Chromium and Chromium's helpers) must be
-    # gone now; the Jupyter server is still running and is checked by its own fixture.
-    left = []
-    for p in psutil.Process().children(recursive=True):
-        try:
-            if p.pid not in before and p.pid != lab.proc.pid \
-                    and lab.proc.pid not in {a.pid for a in p.parents()}:
-                left.append(p)
-        except psutil.NoSuchProcess:
-            pass
-    # Chromium's crash handlers are re-parented to init: find them by their private HOME.
-    for p in psutil.process_iter(["cmdline"]):
-        if p.pid not in before and str(home) in " ".join(p.info["cmdline"] or []) \
-                and p not in left:
-            left.append(p)
-    from labserver import kill_survivors  # lazy, like psutil: the skip check runs first
+    def server_family(p) -> bool:
+        # A Jupyter server still running here is checked by its own fixture.
+        for server in _LAB_SERVERS:
+            if server.proc is not None and (p.pid == server.proc.pid or server.proc.pid in
+                                            {a.pid for a in p.parents()}):
+                return True
+        return False
 
-    names = kill_survivors(left, timeout=10)
-    shutil.rmtree(home, ignore_errors=True)
-    assert not names, f"browser processes left after closing Chromium (killed): {names}"
+    with chromium(keep=server_family) as b:
+        yield b
+
+
+@pytest.fixture(scope="session")
+def browser(lab, chromium_session):
+    """The session's Chromium, for tests that use the JupyterLab server."""
+    return chromium_session
 
 
 @pytest.fixture

@@ -61,6 +61,17 @@ SERVER_CONFIG = {
 }
 
 
+# What `make lab` runs (Makefile, target lab), with the venv's jupyter; the tests add only
+# their private config (above) and a token. tests/test_make.py checks the two agree.
+MAKE_LAB_ARGS = ["lab", "--ServerApp.root_dir=.", "notebooks/00_index.ipynb"]
+MAKE_LAB_ENV = {"JUPYTER_PREFER_ENV_PATH": "1"}
+
+
+def lab_command(python: str = sys.executable) -> list[str]:
+    """``make lab``'s command line for the environment of ``python`` (run from the repo root)."""
+    return [str(Path(python).parent / "jupyter"), *MAKE_LAB_ARGS]
+
+
 class LabServerError(RuntimeError):
     pass
 
@@ -104,7 +115,7 @@ class LabServer:
             "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
             "IPYTHONDIR": str(dirs["ipython"]),
             "MPLCONFIGDIR": str(dirs["mpl"]),
-            "JUPYTER_PREFER_ENV_PATH": "1",
+            **MAKE_LAB_ENV,
             "PYTHONUNBUFFERED": "1",
             # Kernels import bplib from the checkout under test, even when the editable
             # install in the environment points at another checkout.
@@ -119,9 +130,7 @@ class LabServer:
         env = self._environment()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop)
-        cmd = [self.python, "-m", "jupyterlab",
-               f"--ServerApp.root_dir={self.root_dir}",
-               f"--IdentityProvider.token={self.token}"]
+        cmd = lab_command(self.python) + [f"--IdentityProvider.token={self.token}"]
         # A new session = a new process group, so stop() can signal the server and
         # anything it forked in one call.
         self.proc = subprocess.Popen(cmd, cwd=self.root_dir, env=env, stdin=subprocess.DEVNULL,

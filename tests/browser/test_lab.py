@@ -170,6 +170,12 @@ def test_notebook_in_lab(lab_page, artifacts, notebook):
     assert file_digest(notebook) == digest, f"{name} was modified on disk by the test run"
 
 
+_SHUTDOWN_CURRENT_KERNEL_JS = """async () => {
+  const s = window.jupyterapp.shell.currentWidget?.sessionContext;
+  if (s) { await s.ready; await s.shutdown(); }
+}"""
+
+
 def markdown_links(path) -> list[tuple[str, str]]:
     """(text, target) of every relative link in the notebook's Markdown cells."""
     import nbformat
@@ -225,12 +231,15 @@ def test_index_links_open_their_targets(lab_page, lab, artifacts):
             assert PurePosixPath(resolved).name in tab.inner_text(), \
                 f"the tab opened for {resolved} is labelled {tab.inner_text()!r}"
             opened.append(f"{target} -> tab {resolved}")
+            # Each opened notebook starts a kernel: once it is up, shut it down from the page
+            # (keeps the CPU free). Deleting sessions behind the page's back instead races a
+            # kernel still starting ("Error Starting Kernel: Session not found").
+            ui.page.evaluate(_SHUTDOWN_CURRENT_KERNEL_JS)
             # Back to the index (as a student would: click its tab); close nothing, so no
-            # "save changes?" dialog can appear. Kernels are shut down by the fixture.
+            # "save changes?" dialog can appear.
             ui.click(ui.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=INDEX.name),
                      "the index's tab")
             ui.wait_document(index_path, "returning to the index")
-            lab.shutdown_kernels()  # each opened notebook started one; keep the CPU free
     finally:
         ui.page.screenshot(path=str(artifacts / "index_links.png"))
         with open(artifacts / "report.txt", "a") as f:
