@@ -9,6 +9,8 @@ other host name fails to resolve). Then, in Pyodide's Python:
   notebooks/ and exercises/ as in JupyterLab;
 - notebooks 00, 04, 07 and 08 run to the end with no error output, every widget renders as
   live controls, and changing a control changes each figure's image bytes;
+- axe-core finds no violation of the course's accessibility rules in those notebooks' outputs
+  and Markdown, nor in the exercise (tests/browser/axe.py, as in JupyterLab);
 - an exercise's self-check cell (bplib.grading.selfcheck) prints its feedback;
 - no request failed (a 404 from the static contents API to the kernel's file system asking
   whether a path exists is its "no", listed in the report, not a failure) and none went to
@@ -34,6 +36,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from axe import COURSE_RULES, assert_accessible, assert_notebook_accessible
 from lab_ui import ROOT, LabPage
 from test_lab import assert_ran_without_errors, check_figure_updates, check_widget
 
@@ -257,6 +260,10 @@ def test_notebook_in_site(site_page, artifacts, stem):
             state = check_widget(ui, w, f"site {name}")
             if w in figures:
                 report.append(f"  cell {w['cell']}: {move_control(ui, w, state, name)}")
+        # WCAG 2.1 AA (issue 16): the same axe-core rules as in JupyterLab, on the site.
+        axe = assert_notebook_accessible(ui.page, f"site {name}", bool(figures))
+        report.append(f"  axe-core {', '.join(COURSE_RULES)}: {axe['checked']} elements "
+                      f"in scope, no violation")
         report.append(f"  {len(widgets)} widgets, {len(figures)} figures updated, "
                       f"{time.monotonic() - t0:.1f} s")
     finally:
@@ -288,6 +295,7 @@ def test_exercise_self_check_in_site(site_page, artifacts):
         assert FEEDBACK_MARK in text.lower(), \
             f"{path}: the self-check printed no feedback: {text[:300]!r}"
         assert re.search(r"\d+/\d+ public cases passed", text), text[:300]
+        assert_accessible(ui.page, f"site {path}")
         _report(artifacts, [f"site {path}: self-check says "
                             f"{text.strip().splitlines()[-2][:100]!r}"])
     finally:
