@@ -76,11 +76,11 @@ def test_saturated_fraction_rises_with_weight_scale_for_logistic_and_not_for_rel
 def test_two_competing_factors_make_the_logistic_decay_slower_at_larger_scale():
     sw = S.scale_sweep("logistic", S.DEFAULT_SCALES)
     # the gain of W_l^T grows like the scale (slope 1 on log-log axes) ...
-    assert S._slope(sw.scales, sw.gain, low=0) == pytest.approx(1.0, abs=0.05)
+    assert S.loglog_slope(sw.scales, sw.gain, low=0) == pytest.approx(1.0, abs=0.05)
     # ... the attenuation by S' is at most 1/4 and falls only like scale^(-1/2) once units
     # saturate (a fraction ~ 1/sigma_z of them stays unsaturated, each passing S' up to 1/4)
     assert max(sw.attenuation) <= 0.25
-    assert -0.6 < S._slope(sw.scales, sw.attenuation, low=8.0) < -0.4
+    assert -0.6 < S.loglog_slope(sw.scales, sw.attenuation, low=8.0) < -0.4
     # so their product, the factor per layer, rises with the scale, past 1 near scale 10
     assert all(b > a for a, b in zip(sw.factor, sw.factor[1:], strict=False))
     assert sw.factor[S.DEFAULT_SCALES.index(1.0)] < 0.3 < 1.0 < sw.factor[-1]

@@ -192,6 +192,11 @@ def best_lr(runs: Mapping[float, History], rel_tol: float = 0.01) -> float:
     return max(lr for lr, v in finals.items() if v <= best * (1 + rel_tol))
 
 
+def first_step_below(hist: History, level: float) -> int | None:
+    """The first logged step whose training loss is below ``level`` (None: never)."""
+    return next((s for s, v in zip(hist.step, hist.loss, strict=True) if v < level), None)
+
+
 def train_activations(activations: Sequence[str], depth: int = 6, steps: int = 300,
                       lr: float | Mapping[str, float] = 0.1, n: int = 150, seed: int = 0,
                       log_every: int = 1) -> dict[str, History]:
@@ -228,8 +233,10 @@ def end_labels(ax: Any, lines: Sequence[Any], texts: Sequence[str], min_gap_pt: 
 
 
 # --- ridgeline histograms (shared with notebook 14) ------------------------------------------
-def _log_ticks(lo: int, hi: int, zero_at: float) -> tuple[list[float], list[str]]:
-    step = 1 if hi - lo <= 6 else 2 if hi - lo <= 12 else 4
+def _log_ticks(lo: int, hi: int, zero_at: float,
+               max_ticks: int = 6) -> tuple[list[float], list[str]]:
+    step = next(s for s in (1, 2, 3, 4, 5, 8, 10, 20) if (hi - lo) // s + 1 <= max_ticks
+                or s == 20)
     ticks = list(range(hi, lo - 1, -step))[::-1]
     labels = ["1" if k == 0 else "10" if k == 1 else f"$10^{{{k}}}$" for k in ticks]
     return [zero_at, *ticks], ["0", *labels]
@@ -240,13 +247,14 @@ def _plain_number(t: float) -> str:
 
 
 def log_decades(values: np.ndarray, low: int = -16, high: int | None = None,
-                span: tuple[int, int] = (-3, 0)) -> tuple[int, int]:
-    """Whole decades (lo, hi) that hold the positive ``values``: lo no lower than ``low``, and
-    the range at least ``span`` (e.g. 10^-3 .. 1, so that 0.01 stays in view)."""
+                span: tuple[int, int] = (-3, 0), tail: float = 1e-3) -> tuple[int, int]:
+    """Whole decades (lo, hi) that hold the positive ``values`` but the smallest fraction
+    ``tail`` of them (those are drawn in the lowest bin): lo no lower than ``low``, and the
+    range at least ``span`` (e.g. 10^-3 .. 1, so that 0.01 stays in view)."""
     pos = values[values > 0]
     if pos.size == 0:
         return span
-    lo = max(int(np.floor(np.log10(pos.min()))), low)
+    lo = max(int(np.floor(np.log10(np.quantile(pos, tail)))), low)
     hi = int(np.ceil(np.log10(pos.max())))
     if high is not None:
         hi = min(hi, high)
@@ -257,15 +265,17 @@ def log_decades(values: np.ndarray, low: int = -16, high: int | None = None,
 def layer_histograms(ax: Any, rows: Sequence[tuple[int, np.ndarray]], *, axis: str,
                      colour: int, limit: float | None = None,
                      decades: tuple[int, int] | None = None,
-                     notes: Sequence[str] | None = None, bins: int = 60) -> None:
+                     notes: Sequence[str] | None = None, bins: int = 60,
+                     max_ticks: int = 6) -> None:
     """A ridgeline: one histogram per layer, stacked as rows, the first layer on top
     (``rows`` = [(l, values), ...]); each histogram is scaled to its own highest bin.
 
     ``axis="symlog"``: real values on a symmetric log axis (linear on [-1, 1]), bins of equal
     width on that axis up to ``limit`` (default: the largest |value|). ``axis="log"``:
     values >= 0 on a log axis over 10^lo..10^hi (``decades``, default from the data), with
-    exact zeros counted in a separate bar at the left, labelled 0. ``notes`` are written at
-    the right end of each row (e.g. the saturated fraction)."""
+    exact zeros counted in a separate bar at the left, labelled 0, and at most ``max_ticks``
+    decades labelled. ``notes`` are written at the right end of each row (e.g. the saturated
+    fraction)."""
     face = style.series(colour)["color"]
     n_rows = len(rows)
     if axis == "symlog":
@@ -287,11 +297,12 @@ def layer_histograms(ax: Any, rows: Sequence[tuple[int, np.ndarray]], *, axis: s
             decades = log_decades(np.concatenate([v.ravel() for _, v in rows]))
         lo, hi = decades
         edges = np.linspace(lo, hi, max(int(4 * (hi - lo)), 8) + 1)
-        zero_edges = np.array([lo - 2.0, lo - 1.0])
-        ax.set_xlim(lo - 2.3, hi + 0.05)
-        ticks, labels = _log_ticks(lo, hi, zero_edges.mean())
+        unit = max(1.0, (hi - lo) / 6)  # the zero bar's width and gap, in decades
+        zero_edges = np.array([lo - 2.0 * unit, lo - unit])
+        ax.set_xlim(lo - 2.3 * unit, hi + 0.05 * unit)
+        ticks, labels = _log_ticks(lo, hi, zero_edges.mean(), max_ticks)
         ax.set_xticks(ticks, labels)
-        ax.axvline(lo - 0.5, color=style.GREY, lw=1.0, ls=(0, (2, 2)), gid="decoration")
+        ax.axvline(lo - 0.5 * unit, color=style.GREY, lw=1.0, ls=(0, (2, 2)), gid="decoration")
     else:
         raise ValueError(f"axis: expected 'symlog' or 'log', got {axis!r}")
     for r, (_, values) in enumerate(rows):
@@ -459,7 +470,7 @@ def saturation_scale_figure(depth: int = 6, scales: Sequence[float] = DEFAULT_SC
     left.set_ylim(-0.03, 1.03)
     left.set_title("saturated (ReLU: inactive) values")
     lg = sweeps["logistic"]
-    slope = _slope(lg.scales, lg.attenuation, low=8.0)
+    slope = loglog_slope(lg.scales, lg.attenuation, low=8.0)
     lines = [right.loglog(lg.scales, values, **style.series(k))[0]
              for k, values in ((0, lg.gain), (1, lg.attenuation), (5, lg.factor))]
     right.axhline(1.0, color=style.GREY, lw=1.0, ls=":", gid="decoration")
@@ -491,7 +502,7 @@ def saturation_scale_figure(depth: int = 6, scales: Sequence[float] = DEFAULT_SC
     return style.describe(fig, text)
 
 
-def _slope(x: Sequence[float], y: Sequence[float], low: float) -> float:
+def loglog_slope(x: Sequence[float], y: Sequence[float], low: float = 0.0) -> float:
     """Least-squares slope of log y against log x over the points with x >= low."""
     x, y = np.asarray(x), np.asarray(y)
     keep = x >= low
