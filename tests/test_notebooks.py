@@ -54,6 +54,7 @@ COURSE_NOTEBOOKS = [
     "03_theorem_and_proof.ipynb", "04_algorithm1_step_by_step.ipynb",
     "05_algorithm2_batching.ipynb", "06_relu_kink.ipynb", "07_saturation.ipynb",
     "08_multilogit.ipynb", "09_multioutput_regression.ipynb", "10_training.ipynb",
+    "14_initialisation.ipynb",
 ]
 COURSE_EXERCISES = [
     "ex1_theta.ipynb", "ex2_softmax_delta.ipynb", "ex3_regression_delta.ipynb",
