@@ -102,3 +102,19 @@ def test_relu_with_zero_biases_the_scale_changes_sizes_not_which_units_are_on(in
         for l in ref.hidden:
             np.testing.assert_array_equal(sig.z[l] > 0, ref.z[l] > 0)
             np.testing.assert_array_equal(health.dead_units(sig.z[l]), health.dead_units(ref.z[l]))
+
+
+def test_signals_on_every_backend_are_host_arrays_equal_to_numpy(xp, backend, rng):
+    X, y = rng.normal(size=(12, 4)), rng.integers(0, 3, 12)
+    ref_net = Network.init((4, 6, 6, 3), hidden=["tanh", "relu"], output="softmax", seed=5)
+    net = Network.init((4, 6, 6, 3), hidden=["tanh", "relu"], output="softmax", seed=5,
+                       backend=backend)
+    ref = health.signals(ref_net, X, y)
+    sig = health.signals(net, xp.asarray(X), xp.asarray(y))
+    for name in ("z", "a", "delta"):
+        for l in range(1, 4):
+            got = getattr(sig, name)[l]
+            assert isinstance(got, np.ndarray)  # moved to the host at the edge
+            np.testing.assert_allclose(got, getattr(ref, name)[l], rtol=1e-12, atol=1e-14)
+    assert health.delta_norms(net, xp.asarray(X), xp.asarray(y))[1:] == pytest.approx(
+        health.delta_norms(ref_net, X, y)[1:], rel=1e-12)
