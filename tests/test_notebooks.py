@@ -55,6 +55,7 @@ COURSE_NOTEBOOKS = [
     "05_algorithm2_batching.ipynb", "06_relu_kink.ipynb", "07_saturation.ipynb",
     "08_multilogit.ipynb", "09_multioutput_regression.ipynb", "10_training.ipynb",
     "11_tiny_network_by_hand.ipynb", "12_reverse_mode_autodiff.ipynb",
+    "14_initialisation.ipynb",
 ]
 COURSE_EXERCISES = [
     "ex1_theta.ipynb", "ex2_softmax_delta.ipynb", "ex3_regression_delta.ipynb",
