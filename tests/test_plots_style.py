@@ -201,7 +201,8 @@ def test_a_description_carries_the_plotted_numbers():
 
 
 @pytest.mark.parametrize("x,text", [(0.25, "0.25"), (1.23456e-5, "1.2e-5"), (4096, "4,096"),
-                                    (-3.5e7, "-3.5e7"), (0.0, "0"), (np.float64(2 / 3), "0.667")])
+                                    (-3.5e7, "-3.5e7"), (0.0, "0"), (np.float64(2 / 3), "0.667"),
+                                    (62000.5, "62,000"), (999.55, "1,000"), (12.34, "12.3")])
 def test_fmt_number(x, text):
     assert style.fmt_number(x) == text
 

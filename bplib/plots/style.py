@@ -415,6 +415,6 @@ def fmt_number(x: float, digits: int = 3) -> str:
     if abs(x) >= 1e5 or abs(x) < 1e-3:
         mantissa, exponent = f"{x:.1e}".split("e")
         return f"{mantissa}e{int(exponent)}"
-    if x.is_integer():
-        return f"{int(x):,}"
+    if x.is_integer() or abs(x) >= 10 ** (digits - 1):  # "61,234", not "6.12e+04"
+        return f"{round(x):,}"
     return f"{x:.{digits}g}"
