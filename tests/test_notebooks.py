@@ -399,6 +399,18 @@ def _is_progress_bar(nb: nbformat.NotebookNode, bundle: dict) -> bool:
         for c in children)
 
 
+def test_progress_bar_is_told_apart_from_a_figure_widget():
+    state = {"bar": {"model_name": "HBoxModel", "state": {"children": [
+                 "IPY_MODEL_html", "IPY_MODEL_progress"]}},
+             "html": {"model_name": "HTMLModel", "state": {}},
+             "progress": {"model_name": "FloatProgressModel", "state": {}},
+             "figure": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_html"]}}}
+    nb = nbformat.v4.new_notebook(metadata={"widgets": {WIDGET_STATE_MIME: {"state": state}}})
+    assert _is_progress_bar(nb, {WIDGET_MIME: {"model_id": "bar"}})
+    assert not _is_progress_bar(nb, {WIDGET_MIME: {"model_id": "figure"}})
+    assert not _is_progress_bar(nb, {WIDGET_MIME: {"model_id": "missing"}})
+
+
 def test_displays_a_widget_with_a_static_picture(notebook):
     """A widget output whose bundle also carries the figure (PNG, and HTML with alt text and
     caption) and its description as text, for viewers without the widget manager. (Progress
