@@ -13,7 +13,7 @@ misclassified test images and the confusion matrix.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -24,8 +24,8 @@ from matplotlib.ticker import MaxNLocator
 
 from ..data import load_digits, train_test_split
 from ..network import Network
-from ..train import History, accuracy, steepest_descent
-from . import style
+from ..train import History, steepest_descent
+from . import style, training
 
 CLASSES = 10
 HIDDEN = 32
@@ -70,24 +70,15 @@ def steps_per_epoch(batch_size: int | None, n: int) -> int:
     return 1 if batch_size is None or batch_size >= n else n // batch_size
 
 
-@dataclass
-class Curves:
-    """Loss and accuracy of the training and the test set, all at the same parameters,
-    against the epoch (steps so far / steps per epoch: one epoch is one pass over the
-    shuffled training set; epoch 0 is the initial network)."""
+class Curves(training.Curves):
+    """Loss and accuracy of the training and the test set, all at the same parameters
+    (:class:`bplib.plots.training.Curves`), against the epoch: steps so far / steps per
+    epoch, one epoch being one pass over the shuffled training set (epoch 0: the initial
+    network)."""
 
-    epoch: list[float] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    train_accuracy: list[float] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
-    test_accuracy: list[float] = field(default_factory=list)
-
-    def record(self, epoch: float, net: Network, data: Digits) -> None:
-        self.epoch.append(float(epoch))
-        self.train_loss.append(net.loss_value(data.X_train, data.y_train))
-        self.train_accuracy.append(accuracy(net, data.X_train, data.y_train))
-        self.test_loss.append(net.loss_value(data.X_test, data.y_test))
-        self.test_accuracy.append(accuracy(net, data.X_test, data.y_test))
+    @property
+    def epoch(self) -> list[float]:
+        return self.step
 
 
 def train_digits(lr: float, batch_size: int | None, epochs: int, hidden: int = HIDDEN,
@@ -253,19 +244,14 @@ def curves_figure(runs: dict[str, Curves], epochs: float, title: str | None = No
     return style.describe(fig, text)
 
 
-class LiveCurves:
-    """``show`` for :func:`train_digits`: redraws :func:`curves_figure` with the finished
-    runs in ``done`` and the run in progress, through an IPython DisplayHandle (made here
-    if not given): displayed on the first call, updated in place afterwards."""
+class LiveCurves(training.LiveDisplay):
+    """``show`` for :func:`train_digits`: draws :func:`curves_figure` with the finished
+    runs in ``done`` and the run ``name`` so far."""
 
     def __init__(self, done: dict[str, Curves], name: str, epochs: float,
                  handle: Any = None) -> None:
-        if handle is None:
-            from IPython.display import DisplayHandle
-
-            handle = DisplayHandle()
-        self.done, self.name, self.epochs, self.handle = done, name, epochs, handle
-        self.drawn: list[float] = []
+        super().__init__(handle)
+        self.done, self.name, self.epochs = done, name, epochs
 
     def __call__(self, net: Network, curves: Curves) -> None:
         e = curves.epoch[-1]
@@ -273,8 +259,7 @@ class LiveCurves:
         fig = curves_figure({**self.done, self.name: curves}, self.epochs,
                             title=f"{names[0].upper()}{names[1:]}, {self.epochs:g} epochs "
                                   f"each: {self.name} at epoch {e:g}")
-        (self.handle.update if self.drawn else self.handle.display)(fig)
-        self.drawn.append(e)
+        self.show(fig, e)
 
 
 def _example_nets() -> list[dict[str, Any]]:

@@ -88,15 +88,16 @@ class Curves:
     entry j of every list is measured at theta after ``step[j]`` steps (step 0: the initial
     theta)."""
 
-    step: list[int] = field(default_factory=list)
+    step: list[float] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
     train_accuracy: list[float] = field(default_factory=list)
     test_loss: list[float] = field(default_factory=list)
     test_accuracy: list[float] = field(default_factory=list)
 
-    def record(self, step: int, net: Network, data: SpiralData) -> None:
-        """Evaluate both sets at the network's current theta."""
-        self.step.append(int(step))
+    def record(self, step: float, net: Network, data: Any) -> None:
+        """Evaluate both sets of ``data`` (X_train, y_train, X_test, y_test: a
+        :class:`SpiralData` or the like) at the network's current theta."""
+        self.step.append(step)
         self.train_loss.append(net.loss_value(data.X_train, data.y_train))
         self.train_accuracy.append(accuracy(net, data.X_train, data.y_train))
         self.test_loss.append(net.loss_value(data.X_test, data.y_test))
@@ -352,24 +353,35 @@ def live_figure(net: Network, curves: Curves, lr: float = LR, steps: int = STEPS
     return style.describe(fig, text)
 
 
-class LiveFigure:
-    """``show`` for :func:`train_spirals`: shows :func:`live_figure` through ``handle`` (an
-    ``IPython.display.DisplayHandle``, made here if not given), displayed on the first call
-    and updated in place on every later one."""
+class LiveDisplay:
+    """One place in a notebook's output for a figure redrawn during training: the first
+    :meth:`show` displays it through ``handle`` (an ``IPython.display.DisplayHandle``, made
+    here if not given), every later one replaces it in place. ``drawn`` lists the x (step
+    or epoch) of each drawing."""
 
-    def __init__(self, lr: float = LR, steps: int = STEPS, n_train: int = N_TRAIN,
-                 handle: Any = None) -> None:
+    def __init__(self, handle: Any = None) -> None:
         if handle is None:
             from IPython.display import DisplayHandle
 
             handle = DisplayHandle()
-        self.handle, self.lr, self.steps, self.n_train = handle, lr, steps, n_train
-        self.drawn: list[int] = []
+        self.handle = handle
+        self.drawn: list[float] = []
+
+    def show(self, fig: Figure, x: float) -> None:
+        (self.handle.update if self.drawn else self.handle.display)(fig)
+        self.drawn.append(x)
+
+
+class LiveFigure(LiveDisplay):
+    """``show`` for :func:`train_spirals`: draws :func:`live_figure` of the run so far."""
+
+    def __init__(self, lr: float = LR, steps: int = STEPS, n_train: int = N_TRAIN,
+                 handle: Any = None) -> None:
+        super().__init__(handle)
+        self.lr, self.steps, self.n_train = lr, steps, n_train
 
     def __call__(self, net: Network, curves: Curves) -> None:
-        fig = live_figure(net, curves, self.lr, self.steps, self.n_train)
-        (self.handle.update if self.drawn else self.handle.display)(fig)
-        self.drawn.append(curves.step[-1])
+        self.show(live_figure(net, curves, self.lr, self.steps, self.n_train), curves.step[-1])
 
 
 @style.plot(examples=lambda: [{"n_train": 60, "width": 8, "lr": 0.5, "steps": 100},
