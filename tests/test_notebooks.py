@@ -55,7 +55,8 @@ COURSE_NOTEBOOKS = [
     "05_algorithm2_batching.ipynb", "06_relu_kink.ipynb", "07_saturation.ipynb",
     "08_multilogit.ipynb", "09_multioutput_regression.ipynb", "10_training.ipynb",
     "11_tiny_network_by_hand.ipynb", "12_reverse_mode_autodiff.ipynb",
-    "14_initialisation.ipynb",
+    "13_cost_of_the_gradient.ipynb", "14_initialisation.ipynb",
+    "15_training_on_digits.ipynb",
 ]
 COURSE_EXERCISES = [
     "ex1_theta.ipynb", "ex2_softmax_delta.ipynb", "ex3_regression_delta.ipynb",
@@ -389,13 +390,38 @@ def test_every_figure_has_alt_text_and_a_caption(notebook):
     assert figures, f"{name}: no figure found"
 
 
+def _is_progress_bar(nb: nbformat.NotebookNode, bundle: dict) -> bool:
+    """A tqdm.auto progress bar (bplib.train's ``progress=True``): a box whose stored model
+    holds a FloatProgress. It is a display, not a figure, so it has no picture to carry."""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
+    model = state.get(bundle[WIDGET_MIME].get("model_id"), {})
+    children = model.get("state", {}).get("children", [])
+    return model.get("model_name") == "HBoxModel" and any(
+        state.get(c.removeprefix("IPY_MODEL_"), {}).get("model_name") == "FloatProgressModel"
+        for c in children)
+
+
+def test_progress_bar_is_told_apart_from_a_figure_widget():
+    state = {"bar": {"model_name": "HBoxModel", "state": {"children": [
+                 "IPY_MODEL_html", "IPY_MODEL_progress"]}},
+             "html": {"model_name": "HTMLModel", "state": {}},
+             "progress": {"model_name": "FloatProgressModel", "state": {}},
+             "figure": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_html"]}}}
+    nb = nbformat.v4.new_notebook(metadata={"widgets": {WIDGET_STATE_MIME: {"state": state}}})
+    assert _is_progress_bar(nb, {WIDGET_MIME: {"model_id": "bar"}})
+    assert not _is_progress_bar(nb, {WIDGET_MIME: {"model_id": "figure"}})
+    assert not _is_progress_bar(nb, {WIDGET_MIME: {"model_id": "missing"}})
+
+
 def test_displays_a_widget_with_a_static_picture(notebook):
     """A widget output whose bundle also carries the figure (PNG, and HTML with alt text and
-    caption) and its description as text, for viewers without the widget manager."""
+    caption) and its description as text, for viewers without the widget manager. (Progress
+    bars are left out: they are not figures.)"""
     name, nb = notebook
     bundles = [out.data for c in _code_cells(nb) for out in c.outputs
                if out.output_type in ("display_data", "execute_result")
-               and WIDGET_MIME in out.get("data", {})]
+               and WIDGET_MIME in out.get("data", {})
+               and not _is_progress_bar(nb, out.data)]
     assert bundles, f"{name}: expected an output with {WIDGET_MIME} (an interactive figure)"
     for b in bundles:
         assert "image/png" in b and "text/html" in b, f"{name}: widget without static fallback"
