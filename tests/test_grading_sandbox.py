@@ -405,4 +405,5 @@ def test_no_sandbox_grading_works_when_the_interpreter_is_closed_to_the_job_uid(
     sub = subs.build(tmp_path / "honest")
     book = tmp_path / "gb.csv"
     assert cli.main([str(sub), "-o", str(book), "--no-sandbox", "--no-progress"]) == 0
-    assert book.read_text().splitlines()[1].split(",")[-3] == "48"
+    full = sum(e.points for e in EX.values())
+    assert book.read_text().splitlines()[1].split(",")[-3] == f"{full:g}"
