@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 from .cases import Case, describe_args, make_cases, rerun_line
 from .judge import (
+    UNREADABLE,
     array_text,
     cell_error_note,
     check_rules,
@@ -129,7 +130,12 @@ def grade_code(ex: Exercise, found, seed: int, runner: Runner) -> ExerciseResult
             out = CaseOutcome(case.name, case.function, False, error_text(err), hint(err),
                               describe_args(case), index=i)
         else:
-            v = judge(case, value, extra.get("after") if case.unchanged else None)
+            after = None
+            if case.unchanged:  # the arguments as the call left them, as the worker sent them
+                after = extra.get("after")
+                if not isinstance(after, list) or len(after) != len(case.unchanged):
+                    after = [UNREADABLE] * len(case.unchanged)
+            v = judge(case, value, after)
             out = CaseOutcome(case.name, case.function, v.passed, v.message, v.diagnosis,
                               "" if v.passed else describe_args(case), index=i)
             if case.show:

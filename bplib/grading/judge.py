@@ -22,6 +22,19 @@ CHANGED_ARGUMENT = ("changed {names} for the caller: the statement says not to; 
                     "writing into the arrays you were given")
 
 
+
+
+class _Unreadable:
+    """An argument the call left as something that cannot be sent back as numbers."""
+
+    def __repr__(self) -> str:
+        return "something that is not numbers or arrays"
+
+
+#: Stands for an argument that could not be read back after the call (it was replaced).
+UNREADABLE = _Unreadable()
+
+
 # --- numbers as text ---------------------------------------------------------------------------
 def fmt_num(x: float, digits: int = 6) -> str:
     """``x`` with ``digits`` significant digits, never '-0' (a negative zero prints as 0)."""
@@ -63,6 +76,8 @@ def array_text(a: Any, digits: int = 6, limit: int = 30) -> str:
 
 # --- judging -------------------------------------------------------------------------------
 def _kind(v: Any) -> str:
+    if v is UNREADABLE:
+        return repr(v)
     if isinstance(v, np.ndarray):
         return f"an array of shape {v.shape}"
     if isinstance(v, list):
@@ -187,14 +202,14 @@ def judge(case: Any, got: Any, after: list | None = None) -> Verdict:
     """Compare a decoded answer with the reference, then with the known mistakes.
 
     ``case``: a :class:`.cases.Case`. ``after``: the arguments ``case.unchanged`` as they were
-    after the call (the statement's rule "do not change ..."), or None when not watched.
+    after the call (the statement's rule "do not change ..."; :data:`UNREADABLE` for one that
+    could not be read back), or None when they were not watched.
     """
     names = case.result if isinstance(case.result, list) else None
     path = "" if names else case.result
     changed = []
-    if case.unchanged:
-        after = after if after is not None else [None] * len(case.unchanged)
-        for k, a in zip(case.unchanged, after, strict=False):
+    if case.unchanged and after is not None:
+        for k, a in zip(case.unchanged, after, strict=True):
             msg = changed_argument(case.args[k], a, case.arg_names[k])
             if msg:
                 changed.append((case.arg_names[k], msg))

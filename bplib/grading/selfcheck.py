@@ -36,6 +36,7 @@ from typing import Any
 
 from .cases import CLASSES, PUBLIC_SEED, Case, FunctionSpec, case_inputs, make_cases
 from .judge import (
+    UNREADABLE,
     cell_error_note,
     check_rules,
     error_text,
@@ -158,10 +159,12 @@ def _call(case: Case, fn: Callable) -> tuple[Any, list | None, int | None, dict 
         return None, None, steps, {"type": "InvalidOutput", "message": str(exc), "line": None}
     after = None
     if case.unchanged:
-        try:
-            after = [to_data(args[k]) for k in case.unchanged]
-        except TypeError:
-            after = [None] * len(case.unchanged)
+        after = []
+        for k in case.unchanged:
+            try:
+                after.append(to_data(args[k]))
+            except TypeError:
+                after.append(UNREADABLE)
     return value, after, steps, None
 
 
