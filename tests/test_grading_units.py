@@ -400,6 +400,10 @@ def test_nbgrader_test_cells_in_a_real_kernel(tmp_path):
             assert "not answered yet" in tb and "Traceback" not in tb and "File " not in tb, tb
         else:
             assert not errors, errors
+            check = next(c for c in nb.cells if c.id == "ex1-selfcheck")
+            out = "".join(o.get("text", "") for o in check.outputs)
+            # in a real kernel the self-check finds the graded cell's text and checks it
+            assert "would give 6 / 6" in out and "Note:" not in out, out
 
 
 # --- static scan -----------------------------------------------------------------------------
