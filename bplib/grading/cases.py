@@ -39,7 +39,7 @@ from ..losses import (
     softmax_jacobian,
 )
 from ..network import Network, dim_theta, pack, unpack
-from .judge import array_text, fmt_num
+from .judge import array_text
 from .judge import judge as judge  # re-exported: cases.judge is the one judge
 from .judge import to_data as to_data
 from .manifest import load_manifest
@@ -1114,7 +1114,7 @@ def describe_args(case: Case, limit: int = 1500) -> str:
             data = "; ".join(f"{k} = {array_text(a)}" for k, a in v.arrays.items())
             parts.append(f"{name}: {v.describe()}, with {data}")
         elif isinstance(v, float):
-            parts.append(f"{name} = {fmt_num(v, 17)}")
+            parts.append(f"{name} = {float(v) + 0.0!r}")  # the shortest exact decimal
         else:
             parts.append(f"{name} = {v!r}")
     text = "\n".join(parts)

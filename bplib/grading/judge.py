@@ -187,8 +187,8 @@ def changed_argument(before: Any, after: Any, name: str) -> str | None:
     at = np.unravel_index(int(np.argmax(differ)), b.shape)
     idx = ", ".join(str(int(i)) for i in at)
     return (f"{name} was changed by the call: {int(differ.sum())} of {b.size} entries, e.g. "
-            f"{name}[{idx}] is {fmt_num(a[at], 17)} after the call, "
-            f"{fmt_num(b[at], 17)} before")
+            f"{name}[{idx}] is {float(a[at]) + 0.0!r} after the call, "
+            f"{float(b[at]) + 0.0!r} before")
 
 
 @dataclass
