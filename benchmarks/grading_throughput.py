@@ -8,7 +8,7 @@ tests/test_grading_attacks.py): 40 % solutions, 15 % untouched exercises, 25 % p
 code, output floods, fork bombs, sleepers that hit the timeout). Grades them with the real
 command line in a fresh process, prints the wall time, the machine's load before and after
 (the machine may be shared) and whether the goal (under 240 s for 100 submissions on 2 cores)
-is met, and checks that every solution got 48 and every blank 0.
+is met, and checks that every solution got full marks and every blank 0.
 """
 
 from __future__ import annotations
@@ -112,11 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     scaled = elapsed * 100 / args.n
     print(f"goal: 100 submissions in under {GOAL_S:.0f} s -> {scaled:.1f} s for 100: "
           f"{'PASS' if scaled < GOAL_S else 'MISS'}")
+    full = f"{sum(e.points for e in attacks.EX.values()):g}"
     wrong = [n for n, k in kinds.items()
-             if (k == "solution" and (rows[n]["status"], rows[n]["total"]) != ("ok", "48"))
+             if (k == "solution" and (rows[n]["status"], rows[n]["total"]) != ("ok", full))
              or (k == "blank" and rows[n]["total"] != "0")]
     missing = sorted(set(kinds) - set(rows))
-    print(f"checks: {len(rows)} rows; solutions all 48 and blanks all 0: "
+    print(f"checks: {len(rows)} rows; solutions all {full} and blanks all 0: "
           f"{'yes' if not wrong else 'NO ' + str(wrong[:5])}; missing rows: {missing or 'none'}")
     return 0 if not wrong and not missing and res.returncode in (0, 1) and sandboxed else 1
 

@@ -65,6 +65,16 @@ def replace(old: str, new: str) -> Edit:
     return edit
 
 
+def chain(*edits: Edit) -> Edit:
+    """The edits one after the other."""
+    def edit(src: str) -> str:
+        for e in edits:
+            src = e(src)
+        return src
+
+    return edit
+
+
 def append(text: str) -> Edit:
     return lambda src: src + "\n" + text
 
@@ -135,7 +145,8 @@ BUGGY: dict[str, Buggy] = {
         must_pass=["n = 8", "one example", "square layers", "z exactly 0", "no hidden layer"],
         diagnosis="softmax overflow"),
     "ex2_extra_dS": Buggy(
-        "ex2", replace("    delta = stable_softmax(z)\n    delta[y] -= 1.0\n    return delta\n",
+        "ex2", replace("    delta = stable_softmax(z)\n    delta[y] -= 1.0  # the output unit of "
+                       "label y is unit y + 1: g[y] in code\n    return delta\n",
                        "    g = stable_softmax(z)\n    delta = g.copy()\n    delta[y] -= 1.0\n"
                        "    return delta * g * (1 - g)\n"),
         must_fail=["delta_softmax_ce: random z", "delta_softmax_ce: large"],
@@ -151,12 +162,132 @@ BUGGY: dict[str, Buggy] = {
         diagnosis="missing S'(z) factor"),
     "ex1_column_major": Buggy(
         "ex1", replace("parts += [W[l].reshape(-1), b[l]]", "parts += [W[l].T.reshape(-1), b[l]]"),
-        must_fail=["pack_theta: p = (3, 4, 2)", "pack_theta: one layer"],
+        must_fail=["pack_theta: p = (3, 4, 2)", "pack_theta: no hidden layer"],
         must_pass=["count_params", "unpack_theta"], diagnosis="column by column"),
     "ex6_forward_difference": Buggy(
         "ex6", replace("(f(theta + e) - f(theta - e)) / (2 * h)", "(f(theta + e) - f(theta)) / h"),
         must_fail=["quadratic", "cubic, dim 4"], must_pass=["rel_error"],
         diagnosis="forward difference"),
+}
+
+BUGGY.update({
+    "ex7_reversed_norms": Buggy(
+        "ex7", replace("    return np.array(norms)\n", "    return np.array(norms[::-1])\n"),
+        must_fail=["the statement's network", "tanh"], must_pass=[],
+        diagnosis="from l = L down to l = 1"),
+    "ex8_usual_layout": Buggy(
+        "ex8", replace("return ACTIVATIONS[activation].dS(z_prev)[:, None] * W.T",
+                       "return (ACTIVATIONS[activation].dS(z_prev)[:, None] * W.T).T"),
+        must_fail=["jacobian_z: tanh, non-square", "jacobian_z: logistic, square"],
+        must_pass=["fd_jacobian"], diagnosis="usual Jacobian layout"),
+    "ex8_forward_fd": Buggy(
+        "ex8", replace("rows.append((np.asarray(f(u + e)) - np.asarray(f(u - e))) / (2 * h))",
+                       "rows.append((np.asarray(f(u + e)) - np.asarray(f(u))) / h)"),
+        must_fail=["fd_jacobian: tanh layer", "fd_jacobian: logistic layer"],
+        must_pass=["jacobian_z", "fd_jacobian: identity layer"], diagnosis="forward difference"),
+    "ex9_relu0": Buggy(
+        "ex9", replace("bp = float(relu.dS(z1)[i] * (W[2].T @ g)[i])",
+                       "bp = float((z1 >= 0)[i] * (W[2].T @ g)[i])"),
+        must_fail=["z exactly 0"], must_pass=["predicted_ratio", "crossing, z = 0.4 h",
+                                              "dead unit"], diagnosis="ReLU'(0)"),
+    "ex9_missing_half": Buggy(
+        "ex9", replace("return (z + h) / (2 * h) if z < h else 1.0",
+                       "return (z + h) / h if z < h else 1.0"),
+        must_fail=["predicted_ratio: crossing"], must_pass=["predicted_ratio: no crossing",
+                                                            "fd_and_bp"],
+        diagnosis="missing 1/2"),
+    "ex10_label0": Buggy(
+        "ex10", replace("    rows = np.nonzero(Y > 0)[0]\n    D[rows, Y[rows] - 1] -= 1.0",
+                        "    rows = np.arange(len(Y))\n    D[rows, Y[rows] - 1] -= 1.0"),
+        must_fail=["reduced_delta: every label", "reduced_delta: one example, label y = 0"],
+        must_pass=["reduced_softmax", "reduced_jacobian"], diagnosis="label y = 0"),
+    "ex10_usual_layout": Buggy(
+        "ex10", replace("    return J\n", "    return J.T\n"),
+        must_fail=["reduced_jacobian: p_L = 3"], must_pass=["reduced_softmax", "reduced_delta"],
+        diagnosis="usual Jacobian layout"),
+    "ex11_ascent": Buggy(
+        "ex11", chain(replace("W[l] = W[l] - alpha * dW[l]", "W[l] = W[l] + alpha * dW[l]"),
+                      replace("b[l] = b[l] - alpha * db[l]", "b[l] = b[l] + alpha * db[l]")),
+        must_fail=["train: the statement's problem", "train: p = (3, 4, 3)"],
+        must_pass=["mean_loss", "train: zero steps"], diagnosis="gradient ascent"),
+    "ex11_in_place": Buggy(
+        "ex11", chain(replace("    W = [None] + [w.copy() for w in W[1:]]  # copies: the "
+                              "caller's W and b stay as they were\n    b = [None] + "
+                              "[v.copy() for v in b[1:]]\n", ""),
+                      replace("            W[l] = W[l] - alpha * dW[l]\n"
+                              "            b[l] = b[l] - alpha * db[l]",
+                              "            W[l] -= alpha * dW[l]\n"
+                              "            b[l] -= alpha * db[l]")),
+        must_fail=["train: the statement's problem", "train: p = (3, 4, 3)"],
+        must_pass=["mean_loss", "train: zero steps"], diagnosis="for the caller"),
+    "ex12_overwrite": Buggy(
+        "ex12", replace("child.grad += v.grad * local", "child.grad = v.grad * local"),
+        must_fail=["a node used twice", "two paths"],
+        must_pass=["the root is a leaf", "a chain of 3001 nodes"], diagnosis="grad overwritten"),
+    "ex12_recursive_order": Buggy(
+        "ex12", replace("""        order, seen, stack = [], set(), [(self, False)]
+        while stack:  # depth-first post-order with an explicit stack (no recursion)
+            v, done = stack.pop()
+            if done:
+                order.append(v)
+                continue
+            if id(v) in seen:
+                continue
+            seen.add(id(v))
+            stack.append((v, True))
+            stack.extend((c, False) for c, _ in v.children if id(c) not in seen)
+""", """        order, seen = [], set()
+
+        def visit(v):  # recursive, as in many tutorials
+            if id(v) not in seen:
+                seen.add(id(v))
+                for c, _ in v.children:
+                    visit(c)
+                order.append(v)
+
+        visit(self)
+"""),
+        must_fail=["a chain of 3001 nodes"], must_pass=["the root is a leaf", "a node used twice",
+                                                       "the loss of a 2-2-2"],
+        diagnosis="recursion limit"),
+})
+
+# --- the cases issue 15 found: the self-check and the grader must now agree --------------------
+#: name -> (exercise, edit, what both must say: "pass", "forbidden", "rule", or a diagnosis)
+FOUND: dict[str, tuple[str, Edit, str]] = {
+    "found_naive_softmax": ("ex2", replace("e = np.exp(z - np.max(z))", "e = np.exp(z)"),
+                            "softmax overflow"),
+    "found_reduced_label0": ("ex2", replace(
+        "    if y > 0:  # class 0 is the removed node's: nothing to subtract\n"
+        "        delta[y - 1] -= 1.0", "    delta[y - 1] -= 1.0"), "label y = 0 in the reduced"),
+    "found_relu0_is_1": ("ex4", BUGGY["ex4_relu0"].edit, "ReLU'(0) convention"),
+    "found_drelu_imports": ("ex4", chain(
+        replace("from bplib.activations import ACTIVATIONS\n",
+                "from bplib.activations import dlogistic, drelu, dtanh\n"),
+        replace("delta = ACTIVATIONS[S[l - 1]].dS(z[l - 1]) * (W[l].T @ delta)",
+                "dS = {'relu': drelu, 'tanh': dtanh, 'logistic': dlogistic}[S[l - 1]]\n"
+                "            delta = dS(z[l - 1]) * (W[l].T @ delta)")), "pass"),
+    "found_bplib_softmax": ("ex2", replace(
+        "    e = np.exp(z - np.max(z))\n    return e / e.sum()\n",
+        "    from bplib.activations import softmax\n    return softmax(z)\n"), "forbidden"),
+    "found_loop_over_examples": ("ex5", replace(
+        "    D = softmax(Z[L])  # G, one row per example\n",
+        "    D = np.array([softmax(Z[L][i]) for i in range(n)])  # row by row\n"), "rule"),
+    "found_theta_changed": ("ex6", replace("""    theta = np.array(theta, dtype=float)  # a copy: \
+the caller's theta stays as it was
+    g = np.empty_like(theta)
+    for i in range(theta.size):
+        e = np.zeros_like(theta)
+        e[i] = h
+        g[i] = (f(theta + e) - f(theta - e)) / (2 * h)
+""", """    g = np.empty(theta.size)
+    for i in range(theta.size):
+        theta[i] += h
+        fp = f(theta)
+        theta[i] -= 2 * h
+        fm = f(theta)
+        g[i] = (fp - fm) / (2 * h)
+"""), "for the caller"),
 }
 
 # --- attempts to cheat: each must gain nothing ------------------------------------------------
@@ -224,6 +355,8 @@ HUGE_OUTPUT = replace("    ### BEGIN SOLUTION\n    theta = np.array(theta, dtype
 def write_all(root: Path) -> None:
     for name, bug in BUGGY.items():
         build(root / name, {bug.exercise: bug.edit})
+    for name, (ex, edit, _) in FOUND.items():
+        build(root / name, {ex: edit})
     build(root / "untouched", source=EXERCISES)
     build(root / "tamper_patch_numpy", {"ex4": PATCH_NUMPY})
     build(root / "tamper_always_equal", {"ex3": ALWAYS_EQUAL})

@@ -2,7 +2,7 @@
 
 One bplib-grade run (the default sandbox, -j 2) grades four honest solutions next to one
 submission per attack class. Each test asserts that the attack earned only what its honest work
-earns, that no other row changed (the honest copies keep 48/48, the exercises an attack does
+earns, that no other row changed (the honest copies keep full marks, the exercises an attack does
 not touch keep full marks) and that the run ended with the documented status.
 
 Attack code reaches the real builtins through NumPy (``np.load.__globals__``) while staying
@@ -37,7 +37,7 @@ from bplib.grading.manifest import load_manifest
 from bplib.grading.static import scan
 
 EX = load_manifest()
-AUTO = [e for e in EX if not EX[e].manual]
+AUTO = list(EX)
 FULL = sum(EX[e].points for e in AUTO)
 SEED = 20250101
 ROOT = subs.ROOT
@@ -129,13 +129,13 @@ for _i in range({case_count}):
 """
 
 
-HUGE_HEADER = forged_frames(7, """
+HUGE_HEADER = forged_frames(len(make_cases("ex4", 0)), """
     _h = "{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776, 1048576), }"
     _npy = b'\\x93NUMPY\\x01\\x00' + len(_h).to_bytes(2, 'little') + _h.encode() + bytes(8)
     _send('answer', {'case': _i, 'value': {'t': 'array', 'blob': 1}}, [_npy])
 """)
 
-REPEATED_BLOB = forged_frames(7, """
+REPEATED_BLOB = forged_frames(len(make_cases("ex5", 0)), """
     _npy = _imp('io').BytesIO()
     np.save(_npy, np.zeros(1 << 17))
     _send('answer', {'case': _i, 'value': {'t': 'list', 'items': [{'t': 'array', 'blob': 1}]

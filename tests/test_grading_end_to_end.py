@@ -1,6 +1,8 @@
-"""bplib-grade end to end: one run over 30+ submissions with -j 2 (solutions, untouched
-exercises, typical mistakes, tamper attempts, broken submissions), then checks on its gradebook
-and feedback. The submissions are generated from solutions/ by tests/grading_submissions.py.
+"""bplib-grade end to end: one run over 50+ submissions with -j 2 (solutions, untouched
+exercises, typical mistakes in every exercise, the cases of issue 15, tamper attempts, broken
+submissions), then checks on its gradebook and feedback, and that the self-check says what the
+grader says for every one of them. The submissions are generated from solutions/ by
+tests/grading_submissions.py.
 
 The run uses the sandbox (the default) wherever it works; where it does not (a user without
 user namespaces) it runs with --no-sandbox, and the tests about confinement are skipped.
@@ -11,20 +13,25 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
 import grading_submissions as subs
+import nbformat
+import numpy as np
 import pytest
 
-from bplib.grading import cli
+from bplib.grading import cli, selfcheck
+from bplib.grading.gradebook import columns
 from bplib.grading.manifest import load_manifest
 
 EX = load_manifest()
-AUTO = [e for e in EX if not EX[e].manual]
+AUTO = list(EX)
+FULL = sum(e.points for e in EX.values())
 SEED = 20240917
 TIMEOUT = 4.0
-N_SOLUTION_COPIES = 6
+N_SOLUTION_COPIES = 3
 
 
 def _run(args: list[str]) -> int:
@@ -54,13 +61,12 @@ def graded(tmp_path_factory):
     (sub / "bad_empty_file").mkdir()
     (sub / "bad_empty_file" / "ex1_theta.ipynb").write_bytes(b"")
     (sub / "bad_wrong_notebook").mkdir()
-    import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
     wrong = new_notebook(cells=[new_code_cell("print('my lecture notes')")])
     (sub / "bad_wrong_notebook" / "ex4_algorithm1.ipynb").write_text(nbformat.writes(wrong))
     folders = sorted(str(p) for p in sub.iterdir())
-    assert len(folders) >= 30
+    assert len(folders) >= 50
     fb = root / "out" / "feedback"
     mode = subs.mode_args()
     rc = _run([*folders, "-o", str(book), "--feedback", str(fb), "-j", "2", "--seed", str(SEED),
@@ -81,27 +87,38 @@ def _cases(result: dict, ex: str) -> dict[str, dict]:
     return {c["name"]: c for c in result["exercises"][ex]["cases"]}
 
 
-def test_run_of_30_with_two_jobs_completes_with_one_row_each(graded):
+def test_run_of_50_with_two_jobs_completes_with_one_row_each(graded):
     assert len(graded["rows"]) == graded["n"]
     assert len(graded["results"]) == graded["n"]
     assert graded["rc"] == 1  # some submissions have problems, recorded in their status
     assert {r["seed"] for r in graded["rows"].values()} == {str(SEED)}
     header = list(next(iter(graded["rows"].values())))
-    assert header == ["submission", *EX, "total", "status", "seed"]
+    assert header == columns(EX) == ["submission", *EX, "ex7 written", "total", "status",
+                                     "seed"]
 
 
 def test_solutions_score_full_marks(graded):
-    full = sum(EX[e].points for e in AUTO)
     for i in range(N_SOLUTION_COPIES):
         row = graded["rows"][f"solution_{i}"]
         assert row["status"] == "ok", row
-        assert float(row["total"]) == full
+        assert float(row["total"]) == FULL == 90
         for e in AUTO:
             assert float(row[e]) == EX[e].points
-        assert row["ex7"] == "manual"
+        assert row["ex7 written"] == "manual"
     md = (graded["fb"] / "solution_0.md").read_text()
     assert "graded by hand" in md and "With logistic hidden units" in md
-    assert (graded["fb"] / "manual" / "ex7" / "solution_0.md").exists()
+
+
+def test_the_markers_file_holds_the_answer_the_code_and_its_output(graded):
+    """Exercise 7's written part: the marker gets the rubric, the answer, the graded cell and
+    what it returned on the statement's network when the grader ran it."""
+    text = (graded["fb"] / "manual" / "ex7" / "solution_0.md").read_text()
+    for needle in ("## Rubric", "With logistic hidden units", "def delta_norms(p, hidden, y, "
+                   "seed):", "the statement's network, logistic", "the statement's network, "
+                   "ReLU", "returned: [", "expected: [", "4 / 4 automatically"):
+        assert needle in text, needle
+    for _, criterion in EX["ex7"].written.rubric:
+        assert criterion.replace("|", "\\|") in text
 
 
 def test_untouched_exercises_score_zero(graded):
@@ -110,7 +127,7 @@ def test_untouched_exercises_score_zero(graded):
     for e in AUTO:
         assert f"{e}: not attempted" in row["status"]
         assert float(row[e]) == 0
-    assert "ex7: not attempted" in row["status"]
+    assert "ex7 written: not attempted" in row["status"] and row["ex7 written"] == "0"
 
 
 @pytest.mark.parametrize("name", sorted(subs.BUGGY))
@@ -140,6 +157,71 @@ def test_buggy_submission_gets_partial_score_and_diagnosis(graded, name):
             assert float(row[other]) == EX[other].points
     md = (graded["fb"] / f"{name}.md").read_text()
     assert "Counterexample" in md and "Likely mistake" in md
+    assert "Re-run exactly this test" in md and "inputs(" in md
+
+
+@pytest.mark.parametrize("name", sorted(subs.BUGGY) + sorted(subs.FOUND))
+def test_the_self_check_says_what_the_grader_says(graded, name):
+    """The self-check on the same cell, with its public inputs, and the grader, with its own:
+    the same cases pass and fail, with the same diagnosis, the same broken rules, and the same
+    verdict on forbidden code (issue 15: no surprise in the grade)."""
+    if name in subs.BUGGY:
+        ex_id, edit = subs.BUGGY[name].exercise, subs.BUGGY[name].edit
+    else:
+        ex_id, edit, _ = subs.FOUND[name]
+    nb = nbformat.read(subs.SOLUTIONS / EX[ex_id].notebook, as_version=4)
+    source = edit(next(c.source for c in nb.cells if c.id == EX[ex_id].cell))
+    with np.errstate(all="ignore"):
+        mine = selfcheck.run(ex_id, source=source)
+    theirs = graded["results"][name]["exercises"][ex_id]
+    assert (theirs["status"] == "forbidden") == bool(mine.forbidden), (theirs, mine.forbidden)
+    if mine.forbidden:
+        return
+    assert len(theirs["cases"]) == len(mine.outcomes)
+    for g, m in zip(theirs["cases"], mine.outcomes, strict=True):
+        assert g["function"] == m.function
+        assert (g["passed"], g["diagnosis"]) == (m.passed, m.diagnosis), (g["name"], m.name)
+    assert bool(theirs["rules"]) == bool(mine.rules)
+    assert theirs["functions"] == mine.functions  # the same points on their inputs
+
+
+@pytest.mark.parametrize("name", sorted(subs.FOUND))
+def test_the_cases_issue_15_found_now_agree(graded, name):
+    ex_id, _, want = subs.FOUND[name]
+    row = graded["rows"][name]
+    result = graded["results"][name]["exercises"][ex_id]
+    for other in AUTO:
+        if other != ex_id:
+            assert float(row[other]) == EX[other].points, (other, row)
+    if want == "pass":
+        assert row["status"] == "ok" and float(row[ex_id]) == EX[ex_id].points, row
+    elif want == "forbidden":
+        assert float(row[ex_id]) == 0 and f"{ex_id}: forbidden" in row["status"]
+        assert "bplib.activations" in result["message"]
+    elif want == "rule":
+        assert f"{ex_id}: rule broken" in row["status"] and float(row[ex_id]) == 5.0, row
+        assert "loops over the examples" in result["rules"][0]
+        md = (graded["fb"] / f"{name}.md").read_text()
+        assert "rule broken" in md and "5 points deducted" in md
+    else:
+        failed = [c for c in result["cases"] if not c["passed"]]
+        assert failed and all(want in c["diagnosis"] for c in failed), failed
+        assert 0 < float(row[ex_id]) < EX[ex_id].points
+
+
+def test_feedback_lists_every_failure_folding_the_long_list(graded):
+    md = (graded["fb"] / "ex4_missing_dS.md").read_text()
+    failed = [c for c in graded["results"]["ex4_missing_dS"]["exercises"]["ex4"]["cases"]
+              if not c["passed"]]
+    assert len(failed) > 3
+    assert "<details><summary>" in md and "more failed tests, in detail</summary>" in md
+    for c in failed:
+        assert f"**{c['name']}**" in md
+    assert "more failed tests not shown" not in md
+    assert re.search(r"dW\[\d\]: \d+ of \d+ entries differ; the largest difference is at "
+                     r"dW\[\d\]\[\d, \d\]: got -?[\d.e+-]+, expected -?[\d.e+-]+, difference "
+                     r"[\d.]+e[+-]\d+", md), md[:3000]
+    assert "result[" not in md and " -0 " not in md and " -0," not in md
 
 
 def test_feedback_never_contains_test_code(graded):
@@ -258,7 +340,7 @@ def test_readme_grading_command_runs_as_printed(tmp_path):
     assert res.returncode == 0, res.stderr
     with open(tmp_path / "grades" / "gradebook.csv", newline="") as f:
         rows = {r["submission"]: r for r in csv.DictReader(f)}
-    assert float(rows["alice"]["total"]) == 48 and float(rows["bob"]["total"]) < 48
+    assert float(rows["alice"]["total"]) == FULL and float(rows["bob"]["total"]) < FULL
     assert (tmp_path / "grades" / "feedback" / "bob.md").exists()
     if not subs.mode_args():
         assert "sandbox works" in res.stderr

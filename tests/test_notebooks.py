@@ -61,7 +61,9 @@ COURSE_NOTEBOOKS = [
 COURSE_EXERCISES = [
     "ex1_theta.ipynb", "ex2_softmax_delta.ipynb", "ex3_regression_delta.ipynb",
     "ex4_algorithm1.ipynb", "ex5_algorithm2.ipynb", "ex6_gradcheck.ipynb",
-    "ex7_saturation.ipynb", "README.md",
+    "ex7_saturation.ipynb", "ex8_jacobian.ipynb", "ex9_relu_kink.ipynb",
+    "ex10_reduced_multilogit.ipynb", "ex11_training_loop.ipynb", "ex12_scalar_backward.ipynb",
+    "README.md",
 ]
 
 #: Time budget (issue 3): each notebook under ~30 s, the whole set under 5 min. Checked on

@@ -18,7 +18,7 @@ import os
 import threading
 from pathlib import Path
 
-from .grade import GRADER_ERROR, SubmissionResult
+from .grade import GRADER_ERROR, NEEDS_MARKING, SubmissionResult
 from .manifest import Exercise
 
 
@@ -101,10 +101,10 @@ class Gradebook:
         row = {"submission": result.id}
         for ex in self.exercises.values():
             r = result.exercises.get(ex.id)
-            if ex.manual:
-                row[ex.id] = "manual" if r and r.status == "needs manual grading" else "0"
-            else:
-                row[ex.id] = _fmt(r.score if r and r.score is not None else 0.0)
+            row[ex.id] = _fmt(r.score if r else 0.0)
+            if ex.written:  # marked by hand: "manual" when there is an answer to mark
+                row[written_column(ex.id)] = ("manual" if r and r.written_status == NEEDS_MARKING
+                                              else "0")
         row.update(total=_fmt(result.total), status=result.status, seed=str(result.seed))
         rec = {"row": row, "digest": result.digest, **({"path": path} if path else {})}
         with self._lock:
@@ -119,7 +119,7 @@ class Gradebook:
             os.fsync(f.fileno())
 
     def _write_csv(self) -> None:
-        cols = ["submission", *self.exercises, "total", "status", "seed"]
+        cols = columns(self.exercises)
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
         w.writeheader()
@@ -129,6 +129,19 @@ class Gradebook:
                 row["submission"] = "'" + row["submission"]  # never a spreadsheet formula
             w.writerow(row)
         atomic_write(self.csv_path, buf.getvalue())
+
+
+def written_column(ex_id: str) -> str:
+    """The gradebook column of an exercise's written part, marked by hand."""
+    return f"{ex_id} written"
+
+
+def columns(exercises: dict[str, Exercise]) -> list[str]:
+    """submission, one column per exercise (points graded automatically), one per written
+    part ("manual": to be marked by hand), total (automatic), status, seed."""
+    return ["submission", *exercises,
+            *(written_column(e) for e, ex in exercises.items() if ex.written),
+            "total", "status", "seed"]
 
 
 def _fmt(x: float) -> str:

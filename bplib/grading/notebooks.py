@@ -80,7 +80,8 @@ class FoundCell:
 
 @dataclass
 class ReadResult:
-    cells: dict[str, FoundCell] = field(default_factory=dict)
+    cells: dict[str, FoundCell] = field(default_factory=dict)  # the graded code cells
+    written: dict[str, FoundCell] = field(default_factory=dict)  # written answers (Markdown)
     problem: str | None = None  # submission-level: empty file, invalid notebook, wrong notebook
     status: str = "ok"
     problem_status: str = ""  # the status word of the first problem (when status is "ok")
@@ -390,7 +391,9 @@ def read_submission(sub: Submission, exercises: dict[str, Exercise]) -> ReadResu
         return res
     for ex in exercises.values():
         res.cells[ex.id] = _find(ex, cells)
-    if all(fc.status == "missing cell" for fc in res.cells.values()):
+        if ex.written:
+            res.written[ex.id] = _find(ex, cells, written=True)
+    if all(fc.status == "missing cell" for fc in [*res.cells.values(), *res.written.values()]):
         if problems:
             res.status, res.problem = problems[0][0], "; ".join(m for _, m in problems)
         else:
@@ -403,11 +406,14 @@ def read_submission(sub: Submission, exercises: dict[str, Exercise]) -> ReadResu
     return res
 
 
-def _find(ex: Exercise, cells: list[tuple[str, int, dict]]) -> FoundCell:
-    hits = [(nb, i, c) for nb, i, c in cells if ex.cell in _cell_key(c)]
-    want_type = "markdown" if ex.manual else "code"
+def _find(ex: Exercise, cells: list[tuple[str, int, dict]], written: bool = False
+          ) -> FoundCell:
+    """The exercise's graded code cell, or (``written``) its written answer's Markdown cell."""
+    cell_id = ex.written.cell if written else ex.cell
+    hits = [(nb, i, c) for nb, i, c in cells if cell_id in _cell_key(c)]
+    want_type = "markdown" if written else "code"
     note = ""
-    if not hits and not ex.manual:
+    if not hits and not written:
         names = list(ex.functions)
         by_name = [(nb, i, c) for nb, i, c in cells if c.get("cell_type") == "code"
                    and _defines(_source(c) or "", names)]
@@ -417,7 +423,7 @@ def _find(ex: Exercise, cells: list[tuple[str, int, dict]]) -> FoundCell:
                     f"defines {', '.join(names)}")
     if not hits:
         return FoundCell("missing cell", message=(
-            f"the cell of exercise {ex.id} (id '{ex.cell}', in {ex.notebook}) was not found: it "
+            f"the cell of exercise {ex.id} (id '{cell_id}', in {ex.notebook}) was not found: it "
             f"may have been deleted or its metadata lost. Copy your code into the marked cell of "
             f"a fresh {ex.notebook} and resubmit."))
     where = ", ".join(f"{nb} cell {i + 1}" for nb, i, _ in hits[:5])
@@ -434,7 +440,7 @@ def _find(ex: Exercise, cells: list[tuple[str, int, dict]]) -> FoundCell:
         return FoundCell("mangled cell", where=where, message=(
             f"the cell of exercise {ex.id} ({where}) is not a {want_type} cell any more (or has "
             f"no text); change it back to {want_type} and resubmit."))
-    if not ex.manual:
+    if not written:
         tree, why = parse_code(src)
         if tree is None:
             return FoundCell("mangled cell", source=src, where=where, message=(

@@ -78,6 +78,9 @@ class ExerciseRun:
     answers: list[tuple[Any, dict | None]] = field(default_factory=list)  # (value, error)
     stdout: str = ""
     stderr: str = ""
+    #: per case: {"steps": Python steps of a loop-rule probe, "after": watched arguments after
+    #: the call} as the worker reported them (data, checked like the answers)
+    extras: list[dict] = field(default_factory=list)
 
 
 class GraderError(RuntimeError):
@@ -128,7 +131,8 @@ def write_job(job_in: Path, ex, source: str, cases: list[Case], limits: Limits) 
                    "file_bytes": limits.file_mb << 20, "nproc": limits.nproc,
                    "nofile": limits.nofile},
         "cases": [{"function": c.function,
-                   "args": [_encode_arg(a, job_in, f"c{i}_a{j}") for j, a in enumerate(c.args)]}
+                   "args": [_encode_arg(a, job_in, f"c{i}_a{j}") for j, a in enumerate(c.args)],
+                   "count_steps": bool(c.probe_n), "unchanged": list(c.unchanged)}
                   for i, c in enumerate(cases)],
     }
     (job_in / "job.json").write_text(json.dumps(job))
@@ -292,10 +296,12 @@ def _invalid(message: str) -> dict:
 
 
 def decode_answers(reader: FrameReader, n_cases: int
-                   ) -> tuple[dict | None, list[tuple[Any, dict | None]]]:
-    """The cell's error and one (value, error) per case; (None, None): never answered."""
+                   ) -> tuple[dict | None, list[tuple[Any, dict | None]], list[dict]]:
+    """The cell's error, one (value, error) per case ((None, None): never answered), and one
+    dict of extras per case (``steps``: an int; ``after``: a list of values)."""
     cell_error = None
     answers: list[tuple[Any, dict | None]] = [(None, None)] * n_cases
+    extras: list[dict] = [{} for _ in range(n_cases)]
     seen: set[int] = set()
     for kind, body, parts in reader.frames:
         if kind == "cell" and isinstance(body, dict) and body.get("error"):
@@ -309,14 +315,26 @@ def decode_answers(reader: FrameReader, n_cases: int
         if "error" in body:
             answers[i] = (None, _clean_error(body["error"]))
             continue
+        used: set[int] = set()
         try:
-            answers[i] = (_decode_value(body.get("value"), parts, set()), None)
+            answers[i] = (_decode_value(body.get("value"), parts, used), None)
         except BadAnswer as exc:
             answers[i] = (None, _invalid(str(exc)))
+            continue
+        steps = body.get("steps")
+        if type(steps) is int and steps >= 0:
+            extras[i]["steps"] = steps
+        after = body.get("after", "absent")
+        if after != "absent":
+            try:  # None or malformed: the arguments could not be sent back (replaced by junk)
+                extras[i]["after"] = [_decode_value(e, parts, used) for e in after] \
+                    if isinstance(after, list) and len(after) <= 8 else None
+            except BadAnswer:
+                extras[i]["after"] = None
     if reader.problem:
         answers = [(v, e) if (v, e) != (None, None) else (None, _invalid(reader.problem))
                    for v, e in answers]
-    return cell_error, answers
+    return cell_error, answers, extras
 
 
 # --- the process -------------------------------------------------------------------------------
@@ -439,9 +457,9 @@ class Runner:
                 f"the worker for {ex.id} did not start (exit code {rc}"
                 + (", no answer within the start-up time" if stopped == "startup" else "")
                 + f"): {err.text()[-1500:].strip() or out.text()[-500:].strip()}")
-        cell_error, answers = decode_answers(reader, len(cases))
+        cell_error, answers, extras = decode_answers(reader, len(cases))
         status, detail = self._status(rc, stopped, reader, out, err)
-        return ExerciseRun(status, detail, cell_error, answers, out.text(), err.text())
+        return ExerciseRun(status, detail, cell_error, answers, out.text(), err.text(), extras)
 
     def _pump(self, proc, ans_r: int, out_r: int, err_r: int, max_frames: int):
         """Read the three pipes until they close, a cap is passed or time is up."""

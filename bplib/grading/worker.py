@@ -42,12 +42,13 @@ ARRAY_CAP = 16 << 20
 FRAME_KINDS = ("ready", "cell", "answer", "done")
 
 
-# --- test functions f(theta) for exercise 6 (shared with the grader) -------------------------
+# --- test functions of exercises 6 and 8 (shared with the grader) -----------------------------
 def make_function(kind: str, arrays: dict[str, np.ndarray]):
     """f: theta -> float for the gradient-checker exercise, built from data only.
 
     quadratic: 0.5 theta^T A theta + c^T theta;  cubic: sum(c3 theta^3 + c2 theta^2);
-    net: mean cross-entropy of a tanh network with widths ``p`` on (X, y) at theta.
+    net: mean cross-entropy of a tanh network with widths ``p`` on (X, y) at theta;
+    layer-<activation> (a vector function, ex8): W S(u) + b.
     """
     if kind == "quadratic":
         A, c = arrays["A"], arrays["c"]
@@ -72,7 +73,42 @@ def make_function(kind: str, arrays: dict[str, np.ndarray]):
             return float(np.mean(lse - a[np.arange(len(y)), y]))
 
         return f
+    if kind.startswith("layer-"):  # a vector function for ex8: v(u) = W S(u) + b
+        W, b, S = arrays["W"], arrays["b"], _ELEMENTWISE[kind[len("layer-"):]]
+        return lambda u: W @ S(np.asarray(u, dtype=np.float64)) + b
     raise ValueError(f"kind: unknown test function {kind!r}")
+
+
+#: Element-wise activations of the test functions (the same formulas as bplib.activations).
+_ELEMENTWISE = {"identity": lambda u: u, "tanh": np.tanh,
+                "logistic": lambda u: 0.5 * (1.0 + np.tanh(0.5 * u))}
+
+
+def count_steps(fn, args: list) -> tuple[Any, int]:
+    """``fn(*args)`` and the number of Python steps it ran: every line executed and every call
+    of a Python function, in any module (``sys.settrace``). A batched computation runs the same
+    steps for 2 or 200 examples; a Python loop over the examples runs more for more examples.
+    The tracer in place before (a debugger's) is restored afterwards."""
+    steps = 0
+
+    def local(frame, event, arg):
+        nonlocal steps
+        if event == "line":
+            steps += 1
+        return local
+
+    def calls(frame, event, arg):
+        nonlocal steps
+        steps += 1
+        return local
+
+    before = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        result = fn(*args)
+    finally:
+        sys.settrace(before)
+    return result, steps
 
 
 # --- arguments in, results out: data only ----------------------------------------------------
@@ -281,8 +317,17 @@ def main() -> None:
                                "message": f"the cell does not define {case['function']}()"}
         else:
             try:
-                result = fn(*inputs[i])
+                if case.get("count_steps"):
+                    result, record["steps"] = count_steps(fn, inputs[i])
+                else:
+                    result = fn(*inputs[i])
                 record["value"] = encode(result, blobs)
+                if case.get("unchanged"):  # the arguments as the call left them
+                    try:
+                        record["after"] = [encode(inputs[i][k], blobs)
+                                           for k in case["unchanged"]]
+                    except OutputError:
+                        record["after"] = None
             except SystemExit as exc:
                 record["error"] = {"type": "SystemExit", "line": None,
                                    "message": f"the function called exit ({exc.code!r})"}
