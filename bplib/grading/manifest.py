@@ -88,7 +88,3 @@ def load_manifest(path: str | None = None) -> dict[str, Exercise]:
     """Exercise id -> :class:`Exercise`, in the manifest's order (ex1, ex2, ...)."""
     data = json.loads(Path(path or MANIFEST_PATH).read_text(encoding="utf-8"))
     return {ex_id: _exercise(ex_id, e, data) for ex_id, e in data["exercises"].items()}
-
-
-def kernel_name() -> str:
-    return json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))["kernel"]
