@@ -95,3 +95,16 @@ def test_hub_links_point_at_the_index():
     assert (ROOT / binder).is_file()
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert "conda activate " + env["name"] in TEXT
+
+
+def test_notebook_table_lists_every_notebook_and_exercises_are_counted():
+    """The README's notebook table has one row per notebook in notebooks/ (by number), and
+    the number of exercises it names is the number handed out."""
+    import re
+
+    listed = set(re.findall(r"^\| (\d\d) \|", TEXT, flags=re.M))
+    stored = {p.name[:2] for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    assert listed == stored, f"README table {sorted(listed)} vs notebooks/ {sorted(stored)}"
+    words = {10: "ten", 11: "eleven", 12: "twelve", 13: "thirteen", 14: "fourteen"}
+    n = len(list((ROOT / "exercises").glob("ex*.ipynb")))
+    assert f"({words.get(n, n)})" in TEXT, f"README should say there are {n} exercises"
