@@ -713,7 +713,11 @@ def test_tmpdir_inside_the_checkout_grades_normally(tmp_path, monkeypatch):
     finally:
         import shutil
 
-        shutil.rmtree(odd.parent, ignore_errors=True)
+        shutil.rmtree(odd, ignore_errors=True)
+        try:  # another run of the suite (CI's light passes run beside it) may still use it
+            odd.parent.rmdir()
+        except OSError:
+            pass
 
 
 def test_unusable_tmpdir_is_a_clear_error(tmp_path, monkeypatch, capsys):

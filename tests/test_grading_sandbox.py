@@ -19,7 +19,7 @@ import grading_submissions as subs
 import numpy as np
 import pytest
 
-from bplib.grading import helpers, sandbox
+from bplib.grading import helpers, sandbox, static
 from bplib.grading.cases import Case, make_cases
 from bplib.grading.manifest import Exercise, load_manifest
 from bplib.grading.notebooks import UnsafeFile, decode_notebook, discover, parse_code, read_file
@@ -365,6 +365,11 @@ def test_decode_notebook_refuses_deep_and_broken_json():
 ])
 def test_parse_code_turns_every_failure_into_a_message(source, needle):
     tree, why = parse_code(source)
+    if tree is not None and sys.version_info < (3, 11) and source.startswith("x = 1+1+"):
+        # Python 3.10's parser builds this flat chain without recursing; what the grader does
+        # with the tree (the scan walks it iteratively) must then cope with its depth.
+        assert why == "" and static.scan(source, load_manifest()["ex1"]) == []
+        return
     assert tree is None and needle in why, why
 
 

@@ -208,7 +208,7 @@ def test_training_figure_is_the_cached_run():
                                         "step 40 of 40")
     [legend] = fig.legends
     assert [t.get_text() for t in legend.get_texts()] == [
-        f"class {k}: region and training points" for k in range(3)]
+        f"class {k}: region, points" for k in range(3)]
 
 
 def test_every_widget_control_changes_the_figure():

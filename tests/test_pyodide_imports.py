@@ -16,7 +16,7 @@ import importlib.abc, sys
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
         if name in {UNAVAILABLE!r} or name.split(".")[0] in {UNAVAILABLE!r}:
-            raise ImportError(f"{{name}}: not available in Pyodide")
+            raise ModuleNotFoundError(f"{{name}}: not available in Pyodide", name=name)
 sys.meta_path.insert(0, Block())
 import matplotlib
 matplotlib.use("agg")

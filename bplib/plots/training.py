@@ -301,7 +301,7 @@ def _class_legend(fig: Figure) -> None:
                                   edgecolor=style.GREY, linewidth=0.8),
                             Line2D([], [], ls="none", markersize=8, markeredgecolor="white",
                                    color=marker["color"], marker=marker["marker"])))
-    fig.legend(handles, [f"class {k}: region and training points" for k in range(CLASSES)],
+    fig.legend(handles, [f"class {k}: region, points" for k in range(CLASSES)],
                handler_map={tuple: HandlerTuple(ndivide=None, pad=0.6)},
                loc="outside lower center", ncols=3, handlelength=3.2)
 
