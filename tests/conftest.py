@@ -6,6 +6,9 @@ without CuPy or without a CUDA device, so the one test command stays green there
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -34,3 +37,19 @@ def backend(xp):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def project_copy(tmp_path):
+    """A copy of what building bplib reads (pyproject, README, LICENSE, CHANGELOG, bplib/), so
+    a test that builds or installs it leaves no build/ or egg-info in the checkout, and
+    several runs of the suite at once (CI's light passes) never share those folders."""
+    root = Path(__file__).resolve().parents[1]
+    src = tmp_path / "src"
+    shutil.copytree(root / "bplib", src / "bplib",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for f in root.iterdir():
+        if f.is_file() and (f.name in ("pyproject.toml", "README.md", "environment.yml")
+                            or f.name.startswith(("LICENSE", "CHANGELOG"))):
+            shutil.copy2(f, src / f.name)
+    return src

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -93,17 +92,11 @@ def test_a_damaged_file_gives_a_clear_error(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_the_wheel_carries_the_data_file(tmp_path):
+def test_the_wheel_carries_the_data_file(tmp_path, project_copy):
     """package-data in pyproject: a built wheel holds the file and its README. Built from a
     copy of the sources, so setuptools' build/ folder is not left in the checkout."""
-    src = tmp_path / "src"
-    shutil.copytree(ROOT / "bplib", src / "bplib",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for f in ROOT.iterdir():
-        if f.is_file() and (f.name in ("pyproject.toml", "README.md") or f.name.startswith(
-                ("LICENSE", "CHANGELOG"))):
-            shutil.copy2(f, src / f.name)
-    out = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q",
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", str(project_copy), "--no-deps",
+                          "-q",
                           "-w", str(tmp_path / "dist")], capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -83,22 +83,23 @@ def test_conda_env_installs_the_package_and_python_bound_matches():
     assert f"python{requires}" in env["dependencies"]
 
 
-def run_pip_section_as_conda_does(lines: list[str], tmp_path: Path):
+def run_pip_section_as_conda_does(lines: list[str], tmp_path: Path, root: Path = ROOT):
     """conda env create/update: the pip lines go to a requirements file and
-    `python -m pip install -U -r <file>` runs from environment.yml's folder. Here as a dry
-    run (--dry-run --report), with no index and no build isolation: offline and fast."""
+    `python -m pip install -U -r <file>` runs from environment.yml's folder (``root``: a copy
+    of the project, so pip's egg-info is not written into the checkout). Here as a dry run
+    (--dry-run --report), with no index and no build isolation: offline and fast."""
     req = tmp_path / "condaenv.requirements.txt"
     req.write_text("\n".join(lines) + "\n")
     report = tmp_path / "report.json"
     proc = subprocess.run([sys.executable, "-m", "pip", "install", "-U", "-r", str(req),
                            "--dry-run", "--report", str(report), "--no-index",
                            "--no-build-isolation", "--quiet", "--disable-pip-version-check"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+                          cwd=root, capture_output=True, text=True, timeout=300)
     return proc, (json.loads(report.read_text()) if report.exists() else None)
 
 
-def test_pip_section_runs_as_conda_runs_it(tmp_path):
-    proc, report = run_pip_section_as_conda_does(pip_section(), tmp_path)
+def test_pip_section_runs_as_conda_runs_it(tmp_path, project_copy):
+    proc, report = run_pip_section_as_conda_does(pip_section(), tmp_path, project_copy)
     assert proc.returncode == 0, f"pip install -U -r <pip section> failed:\n{proc.stderr}"
     installs = sorted(item["metadata"]["name"] for item in report["install"])
     # With every dependency already installed (as conda installs them), pip adds bplib only.
@@ -110,9 +111,9 @@ def test_pip_section_runs_as_conda_runs_it(tmp_path):
         (ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
 
 
-def test_pip_section_check_catches_an_option_conda_cannot_pass(tmp_path):
+def test_pip_section_check_catches_an_option_conda_cannot_pass(tmp_path, project_copy):
     """The old `--no-deps` line fails the same way under this test as under conda."""
-    proc, _ = run_pip_section_as_conda_does(["--no-deps", "-e ."], tmp_path)
+    proc, _ = run_pip_section_as_conda_does(["--no-deps", "-e ."], tmp_path, project_copy)
     assert proc.returncode != 0 and "no such option: --no-deps" in proc.stderr
 
 
