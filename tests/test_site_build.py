@@ -7,6 +7,9 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +114,43 @@ def test_official_distribution_by_url(tmp_path):
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def resolve_site_tools(tmp_path: Path, requirements: Path, *extra: str):
+    """What site/build.py does to make its tools venv, as a dry run on the Python running the
+    tests (`make site` uses the same interpreter as `make venv`): pip checks every pin's
+    Requires-Python and that a release file exists for this interpreter and platform."""
+    report = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps",
+                           "--ignore-installed", "--quiet", "--disable-pip-version-check",
+                           "--report", str(report), "-r", str(requirements), *extra],
+                          capture_output=True, text=True, timeout=600)
+    unreachable = "(from versions: none)" in proc.stderr and "different python" not in proc.stderr
+    if proc.returncode and unreachable and os.environ.get("BPLIB_REQUIRE_BROWSER") != "1":
+        pytest.skip(f"the package index is unreachable, so the site's build tools cannot be "
+                    f"resolved here:\n{proc.stderr[-1000:]}")
+    return proc, (json.loads(report.read_text()) if report.exists() else None)
+
+
+def test_site_build_tools_install_on_this_python(tmp_path):
+    """`make site` works on every supported Python: the lock admits this one (CI runs the suite
+    on the oldest, the default and the newest). A lock frozen on Python 3.11.7 once pinned
+    soupsieve 4.1.3, which refuses Debian 12's Python 3.11.2."""
+    requirements = ROOT / "site" / "requirements.txt"
+    proc, report = resolve_site_tools(tmp_path, requirements)
+    assert proc.returncode == 0, (
+        f"site/requirements.txt cannot be installed on Python {sys.version.split()[0]}; "
+        f"regenerate it as its header says:\n{proc.stderr[-3000:]}")
+    pins = {ln.split("==")[0].strip().lower().replace("_", "-")
+            for ln in requirements.read_text().splitlines() if ln.strip() and ln[0] != "#"}
+    got = {item["metadata"]["name"].lower().replace("_", "-") for item in report["install"]}
+    assert got == pins
+
+
+def test_site_build_tools_check_catches_a_pin_that_refuses_a_python(tmp_path):
+    """The check above can fail: the old pin, resolved for Python 3.11.2, is refused."""
+    old = tmp_path / "requirements.txt"
+    old.write_text("soupsieve==4.1.3\n")
+    proc, _ = resolve_site_tools(tmp_path, old, "--python-version", "3.11.2",
+                                 "--only-binary=:all:", "--target", str(tmp_path / "t"))
+    assert proc.returncode != 0 and "different python version" in proc.stderr, proc.stderr
