@@ -5,6 +5,8 @@ its stale folders, per-job uids, and the seccomp filter."""
 
 from __future__ import annotations
 
+import ast
+import gc
 import io
 import json
 import os
@@ -19,7 +21,7 @@ import grading_submissions as subs
 import numpy as np
 import pytest
 
-from bplib.grading import helpers, sandbox, static
+from bplib.grading import helpers, parsing, sandbox, static
 from bplib.grading.cases import Case, make_cases
 from bplib.grading.manifest import Exercise, load_manifest
 from bplib.grading.notebooks import UnsafeFile, decode_notebook, discover, parse_code, read_file
@@ -372,6 +374,77 @@ def test_parse_code_turns_every_failure_into_a_message(source, needle):
         return
     assert tree is None and needle in why, why
 
+
+
+class _YieldingGarbage:
+    """Cyclic garbage whose finalizer gives up the GIL and leaves new garbage behind: with
+    the collector run at every allocation, a thread switch happens in the middle of building
+    an AST, as load made it happen in a grading run on Python 3.11."""
+
+    def __init__(self):
+        self.me = self
+
+    def __del__(self):
+        time.sleep(0)
+        _YieldingGarbage()
+
+
+def _parse_from_two_threads(parse, seconds: float = 1.0, rounds: int = 2) -> list[str]:
+    """SystemErrors met while two threads parse at different stack depths (the grader's
+    workers parse cells and .npy headers from different frames)."""
+    source = "x = " + "+".join(["(a[1]*b.c-d)"] * 50)
+    errors: list[str] = []
+
+    def at_depth(k, f):
+        return f() if k == 0 else at_depth(k - 1, f)
+
+    def work(k, stop):
+        _YieldingGarbage()
+        while time.monotonic() < stop and not errors:
+            try:
+                at_depth(k, lambda: parse(source))
+            except SystemError as exc:
+                errors.append(str(exc))
+
+    threshold = gc.get_threshold()
+    gc.set_threshold(1)
+    try:
+        for _ in range(rounds):
+            stop = time.monotonic() + seconds
+            threads = [threading.Thread(target=work, args=(k, stop)) for k in (0, 5)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            if errors:
+                break
+    finally:
+        gc.set_threshold(*threshold)
+        gc.collect()
+    return errors
+
+
+def test_parsing_from_many_threads_at_once():
+    """CPython 3.11 shares the AST builder's depth counter between threads: two -j workers
+    parsing at once gave honest submissions "grader error: SystemError: AST constructor
+    recursion depth mismatch" (Debian 12's Python 3.11.2). Every parse in the grader holds
+    one lock (bplib/grading/parsing.py); 3.10, 3.12 and 3.13 do not have the bug."""
+    if sys.version_info[:2] == (3, 11):  # the provocation works: bare ast.parse fails
+        assert _parse_from_two_threads(ast.parse), "the race was not provoked"
+    assert _parse_from_two_threads(parsing.parse) == []
+    assert _parse_from_two_threads(lambda s: parse_code(s)[0]) == []
+
+
+def test_every_parse_in_the_grader_holds_the_lock():
+    """No module of the grader calls ast.parse / ast.literal_eval / compile(..., ONLY_AST)
+    itself (the worker and the self-check run in a process of their own, one thread)."""
+    root = Path(parsing.__file__).parent
+    for path in sorted(root.glob("*.py")):
+        if path.name == "parsing.py":
+            continue
+        text = path.read_text()
+        for call in ("ast.parse(", "ast.literal_eval(", "PyCF_ONLY_AST"):
+            assert call not in text, f"{path.name} calls {call} without parsing.AST_LOCK"
 
 def test_ids_come_from_the_path(tmp_path):
     subs_dir = tmp_path / "submitted"

@@ -23,6 +23,8 @@ import secrets
 import shutil
 from pathlib import Path
 
+from .parsing import parse
+
 BPLIB_DIR = Path(__file__).resolve().parent.parent
 #: Modules a copied helper may import besides other bplib modules.
 ALLOWED_IMPORTS = {"numpy", "math", "typing", "collections", "__future__", "types",
@@ -43,7 +45,7 @@ class _Module:
             raise HelperError(f"allowed_helpers: no module {name!r} in {root}")
         self.name, self.source = name, path.read_text(encoding="utf-8")
         self.lines = self.source.splitlines(keepends=True)
-        tree = ast.parse(self.source, filename=str(path))
+        tree = parse(self.source, filename=str(path))
         self.future = any(isinstance(n, ast.ImportFrom) and n.module == "__future__"
                           for n in tree.body)
         self.defs: dict[str, ast.stmt] = {}
@@ -148,7 +150,7 @@ def sources(allowed: dict[str, list[str]], forbidden: tuple[str, ...] | list[str
     for mod_name, (mod, segments, imports) in sorted(parts.items()):
         bound = {a.asname or a.name for _, a in imports}
         for seg in segments:
-            node = ast.parse(seg).body[0]
+            node = parse(seg).body[0]
             bound |= {n for n, d in _Module.bindings(node)}
         leaked = sorted(bound & set(forbidden))
         if leaked:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .manifest import Exercise
+from .parsing import parse
 
 MAX_NOTEBOOK_BYTES = 20 << 20
 MAX_SUBMISSION_BYTES = 100 << 20
@@ -204,7 +205,7 @@ def parse_code(source: str) -> tuple[ast.Module | None, str]:
     if len(source) > MAX_CELL_CHARS:
         return None, f"the cell holds more than {MAX_CELL_CHARS >> 10} KiB of code"
     try:
-        return ast.parse(source, filename="<exercise cell>"), ""
+        return parse(source, filename="<exercise cell>"), ""
     except SyntaxError as exc:
         return None, f"line {exc.lineno}: {exc.msg}"
     except (RecursionError, MemoryError):

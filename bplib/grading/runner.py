@@ -20,7 +20,6 @@ under the cap) before anything is allocated; arrays come back as plain numeric n
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import selectors
@@ -37,6 +36,7 @@ import numpy as np
 
 from . import helpers, sandbox
 from .cases import Case, FunctionSpec
+from .parsing import literal_eval
 from .sandbox import BWRAP, SandboxUnavailable, Workspace, check_bwrap, drops_privileges, kill_uid
 
 __all__ = ["BWRAP", "SandboxUnavailable", "Limits", "ExerciseRun", "GraderError", "Runner",
@@ -162,7 +162,7 @@ def read_npy(raw: bytes, cap: int = NPY_CAP) -> np.ndarray:
         raise BadAnswer(".npy header too long or cut short")
     try:
         text = raw[start:start + hlen].decode("latin1" if raw[6] < 3 else "utf-8")
-        header = ast.literal_eval(text)
+        header = literal_eval(text)
     except Exception:  # noqa: BLE001  (any malformed header: SyntaxError, MemoryError, ...)
         raise BadAnswer(".npy header is not a valid dictionary") from None
     if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
