@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from .grade import GRADER_ERROR, grade_submission, grader_error
 from .gradebook import Gradebook, SeedMismatch
 from .manifest import load_manifest
 from .notebooks import SubmissionIdError, discover, shown
+from .parsing import format_exc
 from .runner import Limits, Runner, drops_privileges
 from .sandbox import SandboxUnavailable, WorkspaceError
 
@@ -145,7 +145,7 @@ def _grade_all(args, subs, exercises, book: Gradebook, runner: Runner) -> int:
         try:
             result = grade_submission(sub, exercises, book.seed, runner)
         except Exception as exc:  # noqa: BLE001  (reported; the other submissions go on)
-            _say(f"internal error grading {sub.id} ({_where(sub)}):\n{traceback.format_exc()}")
+            _say(f"internal error grading {sub.id} ({_where(sub)}):\n{format_exc()}")
             book.record(grader_error(sub, exercises, book.seed, exc), _where(sub))
             return False
         if args.feedback:
@@ -162,7 +162,7 @@ def _grade_all(args, subs, exercises, book: Gradebook, runner: Runner) -> int:
                 ok = fut.result()
             except Exception:  # noqa: BLE001  (e.g. the gradebook's disk is full)
                 ok = False
-                _say(f"internal error recording {sub.id}:\n{traceback.format_exc()}")
+                _say(f"internal error recording {sub.id}:\n{format_exc()}")
             failed += not ok
             bar.update(1)
     bar.close()

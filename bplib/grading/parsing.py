@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import threading
+import traceback
 from typing import Any
 
 AST_LOCK = threading.Lock()
@@ -28,3 +29,10 @@ def literal_eval(text: str) -> Any:
     """``ast.literal_eval(text)`` while holding :data:`AST_LOCK`."""
     with AST_LOCK:
         return ast.literal_eval(text)
+
+
+def format_exc() -> str:
+    """``traceback.format_exc()`` while holding :data:`AST_LOCK` (on 3.11 it parses the
+    failing lines to place its ``^^^`` markers)."""
+    with AST_LOCK:
+        return traceback.format_exc()
