@@ -102,20 +102,15 @@ def lab_page(browser, lab):
     and the page's requests to anywhere but the test server are reported."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.set_default_timeout(30_000)
     foreign: list[str] = []
-    console: list[str] = []
 
     def on_request(req) -> None:
         if not req.url.startswith((lab.base_url + "/", "data:", "blob:")):
             foreign.append(req.url)
 
     page.on("request", on_request)
-    page.on("console", lambda m: console.append(f"{m.type}: {m.text}")
-            if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
     try:
-        yield LabPage(page, lab, console)
+        yield LabPage(page, lab)
     finally:
         try:
             context.close()

@@ -162,7 +162,8 @@ def file_digest(path: Path) -> str:
 
 @dataclass
 class LabPage:
-    """A Playwright page on the test server, with the console messages it logged."""
+    """A Playwright page on the test server, with the console errors and warnings it logged
+    (and uncaught page errors), collected from the moment it is wrapped."""
 
     page: Any
     server: Any
@@ -174,6 +175,9 @@ class LabPage:
         # an attribute) gets the generous deadline too; each still returns as soon as its
         # element is ready.
         self.page.set_default_timeout(ACTION_DEADLINE * 1000)
+        self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}")
+                     if m.type in ("error", "warning") else None)
+        self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
 
     def console_tail(self, n: int = 15) -> str:
         return "\n".join(self.console[-n:]) or "(none)"

@@ -122,7 +122,6 @@ def site_page(chromium_session, site_server, artifacts):
     outside: list[str] = []
     failed: list[str] = []
     probes: list[str] = []
-    console: list[str] = []
     local = site_server.base_url + "/"
 
     def block(r) -> None:
@@ -158,12 +157,8 @@ def site_page(chromium_session, site_server, artifacts):
     context.on("requestfailed", lambda req: failed.append(f"{req.failure} {req.url}"))
     context.on("response", on_response)
     page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.on("console", lambda m: console.append(f"{m.type}: {m.text}")
-            if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
     try:
-        yield LabPage(page, site_server, console)
+        yield LabPage(page, site_server)
     finally:
         context.close()
         if probes:
