@@ -375,7 +375,6 @@ def test_parse_code_turns_every_failure_into_a_message(source, needle):
     assert tree is None and needle in why, why
 
 
-
 class _YieldingGarbage:
     """Cyclic garbage whose finalizer gives up the GIL and leaves new garbage behind: with
     the collector run at every allocation, a thread switch happens in the middle of building
@@ -446,6 +445,7 @@ def test_every_parse_in_the_grader_holds_the_lock():
         text = path.read_text()
         for call in ("ast.parse(", "ast.literal_eval(", "PyCF_ONLY_AST", "traceback.format_exc("):
             assert call not in text, f"{path.name} calls {call} without parsing.AST_LOCK"
+
 
 def test_ids_come_from_the_path(tmp_path):
     subs_dir = tmp_path / "submitted"

@@ -13,11 +13,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("bplib_site_build", ROOT / "site" / "build.py")
 build = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(build)
+
+
+def site_tool_pins() -> list[str]:
+    """The requirement lines of site/requirements.txt (its comments left out)."""
+    return [ln.strip() for ln in (ROOT / "site" / "requirements.txt").read_text().splitlines()
+            if ln.strip() and not ln.startswith("#")]
 
 
 def fetcher(data: bytes, calls: list):
@@ -90,8 +97,7 @@ def test_provenance_pins_every_binary_source():
         assert s["version"] and s["file"], s
     assert pins["pyodide"]["runtime"]["source"] == "npm"
     # Every build-tool requirement is pinned to one version.
-    lines = [ln for ln in (ROOT / "site" / "requirements.txt").read_text().splitlines()
-             if ln.strip() and not ln.startswith("#")]
+    lines = site_tool_pins()
     assert lines and all("==" in ln for ln in lines), lines
 
 
@@ -141,9 +147,8 @@ def test_site_build_tools_install_on_this_python(tmp_path):
     assert proc.returncode == 0, (
         f"site/requirements.txt cannot be installed on Python {sys.version.split()[0]}; "
         f"regenerate it as its header says:\n{proc.stderr[-3000:]}")
-    pins = {ln.split("==")[0].strip().lower().replace("_", "-")
-            for ln in requirements.read_text().splitlines() if ln.strip() and ln[0] != "#"}
-    got = {item["metadata"]["name"].lower().replace("_", "-") for item in report["install"]}
+    pins = {canonicalize_name(ln.split("==")[0]) for ln in site_tool_pins()}
+    got = {canonicalize_name(item["metadata"]["name"]) for item in report["install"]}
     assert got == pins
 
 
